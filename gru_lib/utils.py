@@ -1,0 +1,152 @@
+"""Small helpers every chapter uses: seeding, the book's figure style, showing library source.
+
+They live in one place so that a chapter never re-implements them and every figure in the book
+looks the same (one colour per model, everywhere).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+import textwrap
+from collections.abc import Iterable
+
+import numpy as np
+
+__all__ = [
+    "MODEL_COLORS",
+    "PALETTE",
+    "model_color",
+    "progress",
+    "seed_everything",
+    "show_source",
+    "use_book_style",
+]
+
+# Okabe & Ito's colour-blind-safe palette. The first four are reserved for the four models the book
+# compares, so that "GRU" is the same green in every chapter.
+PALETTE = {
+    "vermillion": "#D55E00",
+    "blue": "#0072B2",
+    "green": "#009E73",
+    "purple": "#CC79A7",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "yellow": "#F0E442",
+    "black": "#000000",
+    "grey": "#7F7F7F",
+}
+
+MODEL_COLORS = {
+    "RNN": PALETTE["vermillion"],
+    "LSTM": PALETTE["blue"],
+    "GRU": PALETTE["green"],
+    "minGRU": PALETTE["purple"],
+    "baseline": PALETTE["grey"],
+}
+
+
+def model_color(name: str) -> str:
+    """Return the book's colour for a model name ('RNN', 'lstm', 'GRU', 'minGRU', 'baseline').
+
+    Names are matched case-insensitively and by prefix of a known model, so 'GRU (reset before)'
+    or 'gru-2layer' get the GRU colour. Any other name raises a ``ValueError`` listing the known
+    ones, so a typo cannot silently produce an off-palette figure.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"model_color: expected a str, got {type(name).__name__}")
+    key = name.strip().lower()
+    # Longest names first so that 'mingru' is not taken for 'gru'... it does not start with it,
+    # but 'lstm' and 'rnn' could be prefixes of longer names in the future.
+    for known in sorted(MODEL_COLORS, key=len, reverse=True):
+        if key.startswith(known.lower()):
+            return MODEL_COLORS[known]
+    raise ValueError(f"model_color: unknown model {name!r}; expected one of {sorted(MODEL_COLORS)}")
+
+
+def seed_everything(seed: int = 0) -> np.random.Generator:
+    """Seed Python's ``random``, NumPy's global generator and PyTorch in one call.
+
+    Every notebook calls this once, at the top, so that a fresh-kernel run reproduces the committed
+    outputs exactly. It returns a fresh ``np.random.Generator`` seeded with the same value, for code
+    that prefers an explicit generator (the book's preferred style).
+    """
+    if not isinstance(seed, int | np.integer) or isinstance(seed, bool):
+        raise TypeError(f"seed_everything: expected an int seed, got {type(seed).__name__}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    try:
+        import torch
+    except ImportError:  # the NumPy half of the library works without torch
+        pass
+    else:
+        torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib style: readable font sizes, light grid, the shared palette."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.4, 3.8),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "font.size": 11,
+            "axes.titlesize": 12,
+            "axes.labelsize": 11,
+            "legend.fontsize": 10,
+            "xtick.labelsize": 10,
+            "ytick.labelsize": 10,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "legend.frameon": False,
+            "lines.linewidth": 1.8,
+            "axes.prop_cycle": cycler(
+                color=[PALETTE[k] for k in ("blue", "vermillion", "green", "purple",
+                                            "orange", "sky", "black", "yellow")]
+            ),
+        }
+    )
+
+
+def show_source(obj, *, dedent: bool = True):
+    """Display the source code of a library object as highlighted Python in a notebook.
+
+    Chapters show the real ``gru_lib`` code with this instead of pasting a copy that could drift:
+    if the library changes, the committed notebook output no longer matches and nbval fails until
+    the chapter is re-executed (and re-read).
+
+    Returns an ``IPython.display.Markdown`` object holding a fenced code block, which myst-nb
+    renders with the book's code highlighting.
+    """
+    from IPython.display import Markdown
+
+    try:
+        src = inspect.getsource(obj)
+    except (TypeError, OSError) as exc:
+        raise TypeError(f"show_source: cannot get the source of {obj!r}: {exc}") from None
+    if dedent:
+        src = textwrap.dedent(src)
+    return Markdown(f"```python\n{src.rstrip()}\n```")
+
+
+def progress(iterable: Iterable, **kwargs) -> Iterable:
+    """Wrap a long loop in a tqdm progress bar when a person is watching, and in nothing otherwise.
+
+    Bars are switched off when the environment variable ``GRU_LIB_NO_PROGRESS`` is set (the
+    Makefile sets it when it executes notebooks and when nbval runs them) or when ``CI`` is set,
+    so committed outputs and the HTML book carry no progress-bar noise.
+    """
+    if os.environ.get("GRU_LIB_NO_PROGRESS") or os.environ.get("CI"):
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)
