@@ -80,7 +80,8 @@ def param_shapes(mode: str, input_size: int, hidden_size: int, num_layers: int =
     return shapes
 
 
-def layer_param_names(layer: int, reverse: bool, bias: bool) -> tuple[str, str, str | None, str | None]:
+def layer_param_names(layer: int, reverse: bool,
+                      bias: bool) -> tuple[str, str, str | None, str | None]:
     """The four parameter names of one layer and direction: (w_ih, w_hh, b_ih, b_hh)."""
     sfx = f"_l{layer}" + ("_reverse" if reverse else "")
     if bias:
@@ -88,7 +89,8 @@ def layer_param_names(layer: int, reverse: bool, bias: bool) -> tuple[str, str, 
     return f"weight_ih{sfx}", f"weight_hh{sfx}", None, None
 
 
-def check_input_shape(owner: str, shape, input_size: int, batch_first: bool) -> tuple[int, int, bool]:
+def check_input_shape(owner: str, shape, input_size: int,
+                      batch_first: bool) -> tuple[int, int, bool]:
     """Check an input's shape and return ``(T, B, batched)``.
 
     Accepted, as in ``torch.nn``: ``(T, B, input_size)`` (or ``(B, T, input_size)`` when
@@ -114,7 +116,9 @@ def check_input_shape(owner: str, shape, input_size: int, batch_first: bool) -> 
     else:
         T, B, batched = shape[0], shape[1], True
     if T == 0:
-        raise ValueError(f"{owner}: expected a sequence of length T >= 1, got shape {fmt_shape(shape)}")
+        raise ValueError(
+            f"{owner}: expected a sequence of length T >= 1, got shape {fmt_shape(shape)}"
+        )
     if B == 0:
         raise ValueError(f"{owner}: expected a batch of size B >= 1, got shape {fmt_shape(shape)}")
     return T, B, batched

@@ -76,7 +76,7 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
         raise TypeError(f"seed_everything: expected an int seed, got {type(seed).__name__}")
     seed = int(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - the legacy global generator is what readers' code uses
     try:
         import torch
     except ImportError:  # the NumPy half of the library works without torch

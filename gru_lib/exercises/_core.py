@@ -86,7 +86,8 @@ def compare_outputs(got, want, names: Sequence[str], rtol: float = 1e-6,
             continue
         g = _to_numpy(g)
         if not isinstance(g, np.ndarray):
-            return f"{name} should be an array of shape {tuple(np.shape(w))}, got {type(g).__name__}"
+            return (f"{name} should be an array of shape {tuple(np.shape(w))}, "
+                    f"got {type(g).__name__}")
         if g.shape != np.shape(w):
             return f"{name} has shape {g.shape}, expected {tuple(np.shape(w))}"
         if not np.all(np.isfinite(g)):
