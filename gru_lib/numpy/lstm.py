@@ -1,0 +1,127 @@
+"""Long short-term memory (Hochreiter & Schmidhuber, 1997, with the forget gate of Gers et al.,
+2000), cell and layer, forward and hand-derived backward.
+
+Chapter {ref}`ch-lstm`. Gate blocks are stacked in ``torch.nn.LSTM``'s order ``i | f | g | o``;
+rows are batch elements, so the book's ``W x`` is written ``x @ W.T``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from gru_lib.numpy.base import check_step_args, check_upstream
+from gru_lib.numpy.functional import sigmoid, tanh
+
+__all__ = ["LSTMCache", "lstm_step", "lstm_step_backward"]
+
+
+class LSTMCache(NamedTuple):
+    """What :func:`lstm_step_backward` needs from :func:`lstm_step` (all arrays ``(B, ·)``)."""
+
+    x: np.ndarray        # (B, D) input
+    h: np.ndarray        # (B, H) previous hidden state
+    c: np.ndarray        # (B, H) previous cell state
+    i: np.ndarray        # (B, H) input gate
+    f: np.ndarray        # (B, H) forget gate
+    g: np.ndarray        # (B, H) candidate cell update
+    o: np.ndarray        # (B, H) output gate
+    tc: np.ndarray       # (B, H) tanh(c_next)
+    W_ih: np.ndarray     # (4H, D)
+    W_hh: np.ndarray     # (4H, H)
+    has_b_ih: bool
+    has_b_hh: bool
+
+
+def lstm_step(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None):
+    r"""One LSTM step, exactly ``torch.nn.LSTM``'s cell.
+
+    .. math::
+        i &= \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}), \quad
+        f = \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}), \\
+        g &= \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}), \quad
+        o = \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}), \\
+        c' &= f \odot c + i \odot g, \qquad h' = o \odot \tanh(c').
+
+    Args:
+        x: ``(B, D)`` input :math:`x_t`.
+        h: ``(B, H)`` previous hidden state. c: ``(B, H)`` previous cell state.
+        W_ih: ``(4H, D)`` blocks ``i | f | g | o`` (torch's ``weight_ih_l0``).
+        W_hh: ``(4H, H)`` same blocks (``weight_hh_l0``).
+        b_ih, b_hh: ``(4H,)`` biases in the same block order, or None.
+
+    Returns:
+        h_next: ``(B, H)``; c_next: ``(B, H)``; cache: :class:`LSTMCache`.
+    """
+    check_step_args("lstm_step", 4, x, h, W_ih, W_hh, b_ih, b_hh, c=c)
+    H = h.shape[1]
+    a = x @ W_ih.T + h @ W_hh.T                      # (B, 4H), blocks i | f | g | o
+    if b_ih is not None:
+        a = a + b_ih
+    if b_hh is not None:
+        a = a + b_hh
+    i = sigmoid(a[:, :H])
+    f = sigmoid(a[:, H:2 * H])
+    g = tanh(a[:, 2 * H:3 * H])
+    o = sigmoid(a[:, 3 * H:])
+    c_next = f * c + i * g
+    tc = tanh(c_next)
+    h_next = o * tc
+    return h_next, c_next, LSTMCache(x, h, c, i, f, g, o, tc, W_ih, W_hh, b_ih is not None,
+                                     b_hh is not None)
+
+
+def lstm_step_backward(dh_next, dc_next, cache: LSTMCache):
+    r"""Backward of :func:`lstm_step`, the forward's lines differentiated in reverse order.
+
+    The cell state receives gradient from two places: directly (``dc_next``, from the next step)
+    and through :math:`h' = o \odot \tanh(c')`. With :math:`\bar v = \partial L/\partial v`:
+
+    .. math::
+        \bar o &= \bar h' \odot \tanh(c'), \qquad
+        \bar c' \mathrel{+}= \bar h' \odot o \odot (1 - \tanh^2 c') \\
+        \bar f &= \bar c' \odot c, \quad \bar c = \bar c' \odot f, \quad
+        \bar i = \bar c' \odot g, \quad \bar g = \bar c' \odot i \\
+        \bar a_o &= \bar o \odot o(1-o), \quad \bar a_g = \bar g \odot (1 - g^2), \quad
+        \bar a_f = \bar f \odot f(1-f), \quad \bar a_i = \bar i \odot i(1-i)
+
+    then, with :math:`\bar a = [\bar a_i | \bar a_f | \bar a_g | \bar a_o]`:
+    :math:`\bar x = \bar a W_{ih}`, :math:`\bar h = \bar a W_{hh}`,
+    :math:`\bar W_{ih} = \bar a^\top x`, :math:`\bar W_{hh} = \bar a^\top h`,
+    :math:`\bar b = \sum_\text{batch} \bar a`. The path :math:`\bar c = \bar c' \odot f` has no
+    matrix product and no squashing derivative: this is the LSTM's "constant error carousel".
+
+    Args:
+        dh_next: ``(B, H)`` gradient with respect to ``h_next``.
+        dc_next: ``(B, H)`` gradient with respect to ``c_next`` arriving from later steps (zeros
+            at the last step if the loss does not read ``c_n``).
+        cache: the :class:`LSTMCache` returned by :func:`lstm_step`.
+
+    Returns:
+        ``(dx, dh, dc, dW_ih, dW_hh, db_ih, db_hh)`` with the shapes of ``x``, ``h``, ``c``,
+        ``W_ih``, ``W_hh``, ``b_ih``, ``b_hh`` (None where the bias was None). Parameter gradients
+        are summed over the batch.
+    """
+    check_upstream("lstm_step_backward", "dh_next", dh_next, cache.h)
+    check_upstream("lstm_step_backward", "dc_next", dc_next, cache.c)
+    i, f, g, o, tc = cache.i, cache.f, cache.g, cache.o, cache.tc
+    # h_next = o * tanh(c_next)
+    do = dh_next * tc
+    dc_next = dc_next + dh_next * o * (1.0 - tc**2)
+    # c_next = f * c + i * g
+    dg = dc_next * i
+    di = dc_next * g
+    dc = dc_next * f
+    df = dc_next * cache.c
+    # i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the four pre-activation blocks
+    da = np.concatenate([di * i * (1.0 - i), df * f * (1.0 - f), dg * (1.0 - g**2),
+                         do * o * (1.0 - o)], axis=1)
+    # a = x W_ih^T + b_ih + h W_hh^T + b_hh
+    db_hh = da.sum(axis=0) if cache.has_b_hh else None
+    dW_hh = da.T @ cache.h
+    dh = da @ cache.W_hh
+    db_ih = da.sum(axis=0) if cache.has_b_ih else None
+    dW_ih = da.T @ cache.x
+    dx = da @ cache.W_ih
+    return dx, dh, dc, dW_ih, dW_hh, db_ih, db_hh
