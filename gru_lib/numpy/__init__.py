@@ -5,18 +5,25 @@ package :mod:`gru_lib.torch` has the same names with torch tensors and autograd.
 """
 
 from gru_lib.numpy.functional import relu, sigmoid, tanh
-from gru_lib.numpy.gru import GRUCache, gru_step, gru_step_backward
-from gru_lib.numpy.lstm import LSTMCache, lstm_step, lstm_step_backward
-from gru_lib.numpy.rnn import RNNCache, rnn_step, rnn_step_backward
+from gru_lib.numpy.gradcheck import gradcheck, numerical_gradient, relative_error
+from gru_lib.numpy.gru import GRU, GRUCache, gru_step, gru_step_backward
+from gru_lib.numpy.lstm import LSTM, LSTMCache, lstm_step, lstm_step_backward
+from gru_lib.numpy.rnn import RNN, RNNCache, rnn_step, rnn_step_backward
 
 __all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
     "GRUCache",
     "LSTMCache",
     "RNNCache",
+    "gradcheck",
     "gru_step",
     "gru_step_backward",
     "lstm_step",
     "lstm_step_backward",
+    "numerical_gradient",
+    "relative_error",
     "relu",
     "rnn_step",
     "rnn_step_backward",

@@ -65,3 +65,262 @@ def check_upstream(owner: str, name: str, grad, like: np.ndarray) -> None:
     _check_array(owner, name, grad)
     check_shape(owner, name, grad, like.shape, "the forward output's shape")
     _spec.check_same_dtype(owner, {name: grad.dtype.name, "forward": like.dtype.name})
+
+
+def _as_numpy(owner: str, name: str, value) -> np.ndarray:
+    """Accept a NumPy array or a torch tensor (for ``load_state_dict``); refuse anything else."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a tensor; torch need not be imported
+        value = value.detach().cpu().numpy()
+    _check_array(owner, name, value)
+    return value
+
+
+class RecurrentBase:
+    """A stack of recurrent layers, optionally bidirectional, with forward and full BPTT.
+
+    Subclasses choose the cell: they set ``MODE`` (``"RNN"``, ``"GRU"`` or ``"LSTM"``, which fixes
+    the number of gate blocks) and ``NUM_STATES`` (1, or 2 for the LSTM's ``(h, c)``), and
+    implement ``_step`` / ``_step_backward`` by calling their module's step functions. Everything
+    else, parameters, checks and the loops over layers, directions and time, lives here once.
+
+    Layout, as ``torch.nn``: layer ``l`` direction ``d`` reads the full output of layer ``l − 1``
+    (both directions concatenated), the reverse direction runs from ``t = T`` down to 1, and the
+    output at time ``t`` is ``[h_t^{fwd} | h_t^{rev}]``. Initial and final states are stacked
+    along the first axis in the order ``l0, l0_reverse, l1, …``.
+    """
+
+    MODE = ""
+    NUM_STATES = 1
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 bidirectional=False, *, dtype=np.float64, rng=None):
+        owner = type(self).__name__
+        (self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
+         self.bidirectional) = _spec.check_constructor(owner, input_size, hidden_size, num_layers,
+                                                       bias, batch_first, bidirectional)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"{owner}: dtype must be float32 or float64, got {self.dtype}")
+        if rng is None:  # draw the seed from NumPy's global generator, so seed_everything rules
+            rng = np.random.default_rng(np.random.randint(2**31))  # noqa: NPY002
+        elif not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        # torch.nn initialises every weight and bias from U(-1/sqrt(H), 1/sqrt(H)).
+        bound = 1.0 / np.sqrt(self.hidden_size)
+        self.params = {name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
+                       for name, shape in self._shapes().items()}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self._cache = None
+
+    # -- parameters -------------------------------------------------------------------------
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _shapes(self) -> dict[str, tuple[int, ...]]:
+        return _spec.param_shapes(self.MODE, self.input_size, self.hidden_size, self.num_layers,
+                                  self.bias, self.bidirectional)
+
+    def _weights(self, layer: int, direction: int):
+        """``(W_ih, W_hh, b_ih, b_hh)`` of one layer and direction (biases None without bias)."""
+        names = _spec.layer_param_names(layer, direction == 1, self.bias)
+        return tuple(None if n is None else self.params[n] for n in names)
+
+    def num_parameters(self) -> int:
+        """Total number of scalar parameters (the same count as ``torch.nn``'s module)."""
+        return int(sum(p.size for p in self.params.values()))
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters, keyed and ordered like ``torch.nn``'s ``state_dict()``."""
+        return {k: v.copy() for k, v in self.params.items()}
+
+    def load_state_dict(self, state) -> None:
+        """Load parameters from NumPy arrays or torch tensors, e.g. ``torch.nn.GRU.state_dict()``.
+
+        Keys and shapes must match exactly (missing, unexpected or misshapen entries raise
+        ``ValueError`` naming them); values are copied and cast to the model's dtype.
+        """
+        owner = type(self).__name__
+        arrays = {k: _as_numpy(f"{owner}.load_state_dict", k, v) for k, v in state.items()}
+        _spec.check_state_dict(owner, self._shapes(), {k: a.shape for k, a in arrays.items()})
+        for k in self.params:
+            self.params[k] = np.array(arrays[k], dtype=self.dtype)
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self._extra_repr().items())
+        return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra})"
+
+    def _extra_repr(self) -> dict:
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "bidirectional": False}
+        return {k: getattr(self, k) for k, v in defaults.items() if getattr(self, k) != v}
+
+    # -- the two hooks a cell provides ------------------------------------------------------
+    def _step(self, x, state: tuple, weights: tuple):
+        """``(state_next, cache)`` for one time step; ``state`` is ``(h,)`` or ``(h, c)``."""
+        raise NotImplementedError
+
+    def _step_backward(self, d_state_next: tuple, cache):
+        """``(dx, d_state, (dW_ih, dW_hh, db_ih, db_hh))`` for one time step."""
+        raise NotImplementedError
+
+    # -- public-boundary checks -------------------------------------------------------------
+    def _check_forward(self, x, states):
+        """Validate ``x`` and the initial states; return them time-major and batched."""
+        owner = type(self).__name__
+        _check_array(owner, "input", x)
+        T, B, batched = _spec.check_input_shape(owner, x.shape, self.input_size, self.batch_first)
+        expected = _spec.expected_state_shape(self.num_layers, self.bidirectional, B,
+                                              self.hidden_size, batched)
+        dtypes = {"input": x.dtype.name}
+        names = ("h0", "c0")[:self.NUM_STATES]
+        for name, s in zip(names, states, strict=True):
+            if s is not None:
+                _check_array(owner, name, s)
+                _spec.check_state_shape(owner, name, s.shape, expected)
+                dtypes[name] = s.dtype.name
+        dtypes["parameters"] = self.dtype.name
+        _spec.check_same_dtype(owner, dtypes)
+        x = x if batched else x[:, None, :]
+        x = x.transpose(1, 0, 2) if (batched and self.batch_first) else x
+        zeros = np.zeros(expected[:1] + (B, self.hidden_size), dtype=self.dtype)
+        states = tuple(zeros if s is None else (s if batched else s[:, None, :]) for s in states)
+        return x, states, batched
+
+    def _to_caller_layout(self, out: np.ndarray, finals: tuple, batched: bool):
+        """Undo :meth:`_check_forward`'s reshaping: batch_first and unbatched as torch returns."""
+        if not batched:
+            return out[:, 0, :], tuple(f[:, 0, :] for f in finals)
+        if self.batch_first:
+            out = out.transpose(1, 0, 2)
+        return out, finals
+
+    # -- forward: layers × directions × time ------------------------------------------------
+    def _forward(self, x, states, batched):
+        T, B, _ = x.shape
+        H, D = self.hidden_size, self.num_directions
+        finals = tuple(np.empty_like(s) for s in states)
+        caches = []                                   # caches[l][d][t]
+        layer_in = x
+        for layer in range(self.num_layers):
+            out = np.empty((T, B, D * H), dtype=self.dtype)
+            caches.append([])
+            for d in range(D):
+                k = layer * D + d                     # index into h0 / h_n
+                state = tuple(s[k] for s in states)
+                weights = self._weights(layer, d)
+                step_caches = [None] * T
+                for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+                    state, step_caches[t] = self._step(layer_in[t], state, weights)
+                    out[t, :, d * H:(d + 1) * H] = state[0]
+                for f, s in zip(finals, state, strict=True):
+                    f[k] = s
+                caches[layer].append(step_caches)
+            layer_in = out
+        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched,
+                       "x_shape": x.shape}
+        return self._to_caller_layout(layer_in, finals, batched)
+
+    # -- backward: the same loops, reversed -------------------------------------------------
+    def _check_backward(self, d_output, d_finals):
+        """Validate upstream gradients against the last forward; return them time-major."""
+        owner = f"{type(self).__name__}.backward"
+        if self._cache is None:
+            raise RuntimeError(f"{owner}: call forward before backward (no forward pass cached)")
+        T, B, batched = self._cache["T"], self._cache["B"], self._cache["batched"]
+        D, H = self.num_directions, self.hidden_size
+        out_shape = (T, D * H) if not batched else ((B, T, D * H) if self.batch_first
+                                                    else (T, B, D * H))
+        state_shape = _spec.expected_state_shape(self.num_layers, self.bidirectional, B, H,
+                                                 batched)
+        _check_array(owner, "d_output", d_output)
+        check_shape(owner, "d_output", d_output, out_shape, "the output's shape")
+        dtypes = {"d_output": d_output.dtype.name}
+        names = ("d_h_n", "d_c_n")[:self.NUM_STATES]
+        for name, g in zip(names, d_finals, strict=True):
+            if g is not None:
+                _check_array(owner, name, g)
+                check_shape(owner, name, g, state_shape, "the final state's shape")
+                dtypes[name] = g.dtype.name
+        dtypes["parameters"] = self.dtype.name
+        _spec.check_same_dtype(owner, dtypes)
+        d_output = d_output if batched else d_output[:, None, :]
+        d_output = d_output.transpose(1, 0, 2) if (batched and self.batch_first) else d_output
+        zeros = np.zeros((self.num_layers * D, B, H), dtype=self.dtype)
+        d_finals = tuple(zeros if g is None else (g if batched else g[:, None, :])
+                         for g in d_finals)
+        return d_output, d_finals
+
+    def _backward(self, d_output, d_finals):
+        """Full BPTT. Returns ``dx`` (T, B, input_size) and the initial-state gradients."""
+        T, B = self._cache["T"], self._cache["B"]
+        H, D = self.hidden_size, self.num_directions
+        grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        d_states0 = tuple(np.empty_like(g) for g in d_finals)
+        d_layer_out = d_output                        # gradient reaching this layer's output
+        for layer in range(self.num_layers - 1, -1, -1):
+            layer_in_size = self.input_size if layer == 0 else D * H
+            d_layer_in = np.zeros((T, B, layer_in_size), dtype=self.dtype)
+            names = [_spec.layer_param_names(layer, d == 1, self.bias) for d in range(D)]
+            for d in range(D):
+                k = layer * D + d
+                d_state = tuple(g[k] for g in d_finals)
+                step_caches = self._cache["caches"][layer][d]
+                # Time runs backwards relative to this direction's forward pass.
+                for t in (range(T - 1, -1, -1) if d == 0 else range(T)):
+                    dh = d_state[0] + d_layer_out[t, :, d * H:(d + 1) * H]
+                    dx, d_state, d_params = self._step_backward((dh,) + d_state[1:],
+                                                                step_caches[t])
+                    d_layer_in[t] += dx
+                    for name, g in zip(names[d], d_params, strict=True):
+                        if name is not None:
+                            grads[name] += g
+                for g0, g in zip(d_states0, d_state, strict=True):
+                    g0[k] = g
+            d_layer_out = d_layer_in
+        self.grads = grads
+        return d_layer_out, d_states0
+
+    def _dx_to_caller_layout(self, dx, d_states0):
+        if not self._cache["batched"]:
+            return dx[:, 0, :], tuple(g[:, 0, :] for g in d_states0)
+        if self.batch_first:
+            dx = dx.transpose(1, 0, 2)
+        return dx, d_states0
+
+
+class SingleStateBase(RecurrentBase):
+    """Public ``forward(x, h0=None)`` / ``backward(d_output, d_h_n=None)`` for RNN and GRU."""
+
+    def forward(self, x, h0=None):
+        """Run the stack over a sequence. Shapes exactly as ``torch.nn.RNN`` / ``torch.nn.GRU``.
+
+        Args:
+            x: ``(T, B, input_size)`` (``(B, T, input_size)`` if ``batch_first``), or unbatched
+                ``(T, input_size)``; float dtype equal to the model's.
+            h0: ``(num_layers * num_directions, B, H)`` (unbatched: ``(num_layers *
+                num_directions, H)``), or None for zeros.
+        Returns:
+            output: ``(T, B, num_directions * H)`` (batch_first: ``(B, T, ·)``; unbatched:
+                ``(T, ·)``), the last layer's states at every step.
+            h_n: same layout as ``h0``, every layer's and direction's final state.
+        """
+        x, states, batched = self._check_forward(x, (h0,))
+        output, (h_n,) = self._forward(x, states, batched)
+        return output, h_n
+
+    def backward(self, d_output, d_h_n=None):
+        """Backpropagate through time from the last :meth:`forward`; fills ``self.grads``.
+
+        Args:
+            d_output: gradient of the loss with respect to ``output`` (same shape).
+            d_h_n: gradient with respect to ``h_n`` (same shape), or None for zeros.
+        Returns:
+            dx: gradient with respect to ``x`` (its shape); dh0: with respect to ``h0`` (its
+            shape; the gradient at the zero state if ``h0`` was None).
+        """
+        d_output, d_finals = self._check_backward(d_output, (d_h_n,))
+        dx, d_states0 = self._dx_to_caller_layout(*self._backward(d_output, d_finals))
+        return dx, d_states0[0]

@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gru_lib.numpy.base import check_step_args, check_upstream
+from gru_lib.numpy.base import SingleStateBase, check_step_args, check_upstream
 from gru_lib.numpy.functional import sigmoid, tanh
 
-__all__ = ["GRUCache", "gru_step", "gru_step_backward"]
+__all__ = ["GRU", "GRUCache", "gru_step", "gru_step_backward"]
 
 
 class GRUCache(NamedTuple):
@@ -160,3 +160,43 @@ def gru_step_backward(dh_next, cache: GRUCache):
     dW_ih = dgi.T @ x
     dx = dgi @ cache.W_ih
     return dx, dh, dW_ih, dW_hh, db_ih, db_hh
+
+
+class GRU(SingleStateBase):
+    """Multi-layer GRU, a NumPy twin of ``torch.nn.GRU`` with a hand-written backward.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, bidirectional: as ``torch.nn.GRU``.
+        reset_after: True (default) is ``torch.nn.GRU``; False is Cho et al. (2014), the reset
+            gate applied to the state before the recurrent product (see the module docstring).
+        dtype: float64 (default) or float32.
+        rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
+            :func:`gru_lib.seed_everything` makes it reproducible).
+
+    Parameters live in ``.params`` under torch's ``state_dict`` names (gate blocks ``r | z | n``);
+    ``forward(x, h0=None)`` returns ``(output, h_n)``, ``backward(d_output, d_h_n=None)`` returns
+    ``(dx, dh0)`` and fills ``.grads``. Each step is :func:`gru_step` / :func:`gru_step_backward`.
+    """
+
+    MODE = "GRU"
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 bidirectional=False, reset_after=True, *, dtype=np.float64, rng=None):
+        if not isinstance(reset_after, bool):
+            raise TypeError(f"GRU: reset_after must be a bool, got {type(reset_after).__name__} "
+                            f"({reset_after!r})")
+        self.reset_after = reset_after
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
+                         dtype=dtype, rng=rng)
+
+    def _extra_repr(self) -> dict:
+        extra = super()._extra_repr()
+        return extra if self.reset_after else {**extra, "reset_after": False}
+
+    def _step(self, x, state, weights):
+        h_next, cache = gru_step(x, state[0], *weights, reset_after=self.reset_after)
+        return (h_next,), cache
+
+    def _step_backward(self, d_state_next, cache):
+        dx, dh, *d_params = gru_step_backward(d_state_next[0], cache)
+        return dx, (dh,), d_params

@@ -11,10 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gru_lib.numpy.base import check_step_args, check_upstream
+from gru_lib.numpy.base import RecurrentBase, check_step_args, check_upstream
 from gru_lib.numpy.functional import sigmoid, tanh
 
-__all__ = ["LSTMCache", "lstm_step", "lstm_step_backward"]
+__all__ = ["LSTM", "LSTMCache", "lstm_step", "lstm_step_backward"]
 
 
 class LSTMCache(NamedTuple):
@@ -125,3 +125,75 @@ def lstm_step_backward(dh_next, dc_next, cache: LSTMCache):
     dW_ih = da.T @ cache.x
     dx = da @ cache.W_ih
     return dx, dh, dc, dW_ih, dW_hh, db_ih, db_hh
+
+
+def _pair(owner: str, name: str, value):
+    """``None`` or a ``(h, c)`` pair, as ``torch.nn.LSTM`` takes its state."""
+    if value is None:
+        return None, None
+    if not isinstance(value, tuple | list) or len(value) != 2:
+        raise TypeError(f"{owner}: expected {name} to be a tuple (h, c) of two arrays, "
+                        f"got {type(value).__name__}"
+                        + (f" of length {len(value)}" if isinstance(value, tuple | list) else ""))
+    return tuple(value)
+
+
+class LSTM(RecurrentBase):
+    """Multi-layer LSTM, a NumPy twin of ``torch.nn.LSTM`` with a hand-written backward.
+
+    Args:
+        input_size, hidden_size, num_layers, bias, batch_first, bidirectional:
+            as ``torch.nn.LSTM`` (no projection).
+        dtype: float64 (default) or float32.
+        rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
+            :func:`gru_lib.seed_everything` makes it reproducible).
+
+    Parameters live in ``.params`` under torch's ``state_dict`` names (gate blocks
+    ``i | f | g | o``); ``forward(x, hx=None)`` returns ``(output, (h_n, c_n))``,
+    ``backward(d_output, d_hx=None)`` returns ``(dx, (dh0, dc0))`` and fills ``.grads``.
+    Each step is :func:`lstm_step` / :func:`lstm_step_backward`.
+    """
+
+    MODE = "LSTM"
+    NUM_STATES = 2
+
+    def forward(self, x, hx=None):
+        """Run the stack over a sequence. Shapes exactly as ``torch.nn.LSTM``.
+
+        Args:
+            x: ``(T, B, input_size)`` (``(B, T, input_size)`` if ``batch_first``), or unbatched
+                ``(T, input_size)``; float dtype equal to the model's.
+            hx: ``(h0, c0)``, each ``(num_layers * num_directions, B, H)`` (unbatched:
+                ``(num_layers * num_directions, H)``), or None for zeros.
+        Returns:
+            output: ``(T, B, num_directions * H)`` (batch_first: ``(B, T, ·)``; unbatched:
+                ``(T, ·)``), the last layer's hidden states at every step.
+            (h_n, c_n): final hidden and cell states, same layout as ``h0``.
+        """
+        states = _pair("LSTM", "hx", hx)
+        x, states, batched = self._check_forward(x, states)
+        output, (h_n, c_n) = self._forward(x, states, batched)
+        return output, (h_n, c_n)
+
+    def backward(self, d_output, d_hx=None):
+        """Backpropagate through time from the last :meth:`forward`; fills ``self.grads``.
+
+        Args:
+            d_output: gradient of the loss with respect to ``output`` (same shape).
+            d_hx: ``(d_h_n, d_c_n)`` gradients with respect to the final states, either may be
+                None (zeros), or None for both.
+        Returns:
+            dx: gradient with respect to ``x``; (dh0, dc0): with respect to ``h0`` and ``c0``.
+        """
+        d_finals = _pair("LSTM.backward", "d_hx", d_hx)
+        d_output, d_finals = self._check_backward(d_output, d_finals)
+        dx, (dh0, dc0) = self._dx_to_caller_layout(*self._backward(d_output, d_finals))
+        return dx, (dh0, dc0)
+
+    def _step(self, x, state, weights):
+        h_next, c_next, cache = lstm_step(x, state[0], state[1], *weights)
+        return (h_next, c_next), cache
+
+    def _step_backward(self, d_state_next, cache):
+        dx, dh, dc, *d_params = lstm_step_backward(d_state_next[0], d_state_next[1], cache)
+        return dx, (dh, dc), d_params

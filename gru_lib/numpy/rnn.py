@@ -11,10 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from gru_lib.numpy.base import check_step_args, check_upstream
+from gru_lib.numpy.base import SingleStateBase, check_step_args, check_upstream
 from gru_lib.numpy.functional import relu, tanh
 
-__all__ = ["RNNCache", "rnn_step", "rnn_step_backward"]
+__all__ = ["RNN", "RNNCache", "rnn_step", "rnn_step_backward"]
 
 
 class RNNCache(NamedTuple):
@@ -98,3 +98,42 @@ def rnn_step_backward(dh_next, cache: RNNCache):
     dW_ih = da.T @ cache.x
     dx = da @ cache.W_ih
     return dx, dh, dW_ih, dW_hh, db_ih, db_hh
+
+
+class RNN(SingleStateBase):
+    """Multi-layer Elman RNN, a NumPy twin of ``torch.nn.RNN`` with a hand-written backward.
+
+    Args:
+        input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, bidirectional:
+            as ``torch.nn.RNN``.
+        dtype: float64 (default) or float32.
+        rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
+            :func:`gru_lib.seed_everything` makes it reproducible).
+
+    Parameters live in ``.params`` under torch's ``state_dict`` names; ``forward(x, h0=None)``
+    returns ``(output, h_n)``, ``backward(d_output, d_h_n=None)`` returns ``(dx, dh0)`` and
+    fills ``.grads``. Each step is :func:`rnn_step` / :func:`rnn_step_backward`.
+    """
+
+    MODE = "RNN"
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, bidirectional=False, *, dtype=np.float64, rng=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
+                         dtype=dtype, rng=rng)
+
+    def _extra_repr(self) -> dict:
+        extra = super()._extra_repr()
+        return {"nonlinearity": self.nonlinearity, **extra} if self.nonlinearity != "tanh" \
+            else extra
+
+    def _step(self, x, state, weights):
+        h_next, cache = rnn_step(x, state[0], *weights, nonlinearity=self.nonlinearity)
+        return (h_next,), cache
+
+    def _step_backward(self, d_state_next, cache):
+        dx, dh, *d_params = rnn_step_backward(d_state_next[0], cache)
+        return dx, (dh,), d_params
