@@ -27,6 +27,23 @@ def check_shape(owner: str, name: str, a: np.ndarray, expected: tuple[int, ...],
                          f"got {fmt_shape(a.shape)}")
 
 
+def _step_args_ok(gates, x, h, W_ih, W_hh, b_ih, b_hh, c) -> bool:
+    """The common case, checked fast (a layer calls a step T times): everything is right."""
+    arrays = [a for a in (x, h, W_ih, W_hh, b_ih, b_hh, c) if a is not None]
+    if not all(type(a) is np.ndarray for a in arrays):
+        return False
+    dtype = x.dtype
+    if dtype.kind != "f" or any(a.dtype != dtype for a in arrays):
+        return False
+    if x.ndim != 2 or h.ndim != 2 or 0 in x.shape or 0 in h.shape or x.shape[0] != h.shape[0]:
+        return False
+    (_, D), H = x.shape, h.shape[1]
+    return (W_ih.shape == (gates * H, D) and W_hh.shape == (gates * H, H)
+            and (b_ih is None or b_ih.shape == (gates * H,))
+            and (b_hh is None or b_hh.shape == (gates * H,))
+            and (c is None or c.shape == h.shape))
+
+
 def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=None,
                     c=None) -> None:
     """Validate one cell step's arguments: 2-D batched arrays of one real float dtype.
@@ -35,6 +52,8 @@ def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=No
     ``W_hh (G*H, H)``, ``b_ih, b_hh (G*H,)`` or None. ``B``, ``D`` and ``H`` are read from ``x``
     and ``h``; everything else must agree with them exactly (no broadcasting).
     """
+    if _step_args_ok(gates, x, h, W_ih, W_hh, b_ih, b_hh, c):
+        return
     arrays = {"x": x, "h": h, "W_ih": W_ih, "W_hh": W_hh}
     if c is not None:
         arrays["c"] = c
@@ -62,6 +81,8 @@ def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=No
 
 def check_upstream(owner: str, name: str, grad, like: np.ndarray) -> None:
     """An upstream gradient must have exactly the shape and dtype of what it differentiates."""
+    if type(grad) is np.ndarray and grad.shape == like.shape and grad.dtype == like.dtype:
+        return  # the common case, kept cheap: a layer's backward calls this T times
     _check_array(owner, name, grad)
     check_shape(owner, name, grad, like.shape, "the forward output's shape")
     _spec.check_same_dtype(owner, {name: grad.dtype.name, "forward": like.dtype.name})
