@@ -1,0 +1,15 @@
+"""The PyTorch half of ``gru_lib``: the same cells and layers as :mod:`gru_lib.numpy`, on autograd.
+
+Same names, arguments and parameter names as the NumPy half, so a reader switches backend by
+changing one import. The step functions return only the new state(s) (autograd keeps what the
+backward needs); the layers are ``nn.Module`` twins of ``torch.nn.RNN``/``GRU``/``LSTM`` written
+from tensor operations, with ``torch.nn``'s ``state_dict`` keys, initialisation and outputs, on any
+device and floating dtype.
+"""
+
+from gru_lib.torch.functional import relu, sigmoid, tanh
+from gru_lib.torch.gru import GRU, gru_step
+from gru_lib.torch.lstm import LSTM, lstm_step
+from gru_lib.torch.rnn import RNN, rnn_step
+
+__all__ = ["GRU", "LSTM", "RNN", "gru_step", "lstm_step", "relu", "rnn_step", "sigmoid", "tanh"]

@@ -1,0 +1,256 @@
+"""Machinery shared by the torch cells and layers: input checks, then the layer loop.
+
+The step functions (:mod:`gru_lib.torch.rnn`, :mod:`~gru_lib.torch.gru`,
+:mod:`~gru_lib.torch.lstm`) call :func:`check_step_args` at their public entry, and the layers
+call :meth:`RecurrentBase._check_forward` once per ``forward``; the math below those entries is
+plain tensor algebra that autograd differentiates. All messages come from (or use the words of)
+:mod:`gru_lib._spec`, so :mod:`gru_lib.numpy` and :mod:`gru_lib.torch` reject the same inputs with
+the same sentences; dtype names are written without the ``torch.`` prefix (``float64``, ``int64``)
+for the same reason.
+
+:class:`RecurrentBase` is what :class:`~gru_lib.torch.RNN`, :class:`~gru_lib.torch.GRU` and
+:class:`~gru_lib.torch.LSTM` have in common: ``torch.nn``'s constructor, parameter names, order and
+initialisation, and the loop over layers, directions and time steps. A subclass only supplies
+``_cell``, one time step given the precomputed input projection.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gru_lib import _spec
+from gru_lib._spec import fmt_shape
+
+__all__ = ["RecurrentBase", "check_same_device", "check_step_args", "dtype_name"]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float64`` → ``'float64'``: the name NumPy gives the same dtype."""
+    return str(dtype).removeprefix("torch.")
+
+
+def _is_real_float(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point and not dtype.is_complex
+
+
+def _check_tensor(owner: str, name: str, a) -> None:
+    if not isinstance(a, torch.Tensor):
+        raise TypeError(f"{owner}: expected {name} to be a torch.Tensor, got {type(a).__name__}")
+    _spec.check_float_dtype(owner, name, dtype_name(a.dtype), _is_real_float(a.dtype))
+
+
+def check_same_device(owner: str, what: Mapping[str, torch.device]) -> None:
+    """Reject tensors on different devices with a message that lists where each one lives."""
+    if len({str(d) for d in what.values()}) > 1:
+        listing = ", ".join(f"{k}: {v}" for k, v in what.items())
+        raise RuntimeError(f"{owner}: expected all tensors on one device, got {listing}")
+
+
+def _check_shape(owner: str, name: str, a: torch.Tensor, expected: tuple[int, ...],
+                 what: str) -> None:
+    if tuple(a.shape) != tuple(expected):
+        raise ValueError(f"{owner}: expected {name} of shape {what} = {fmt_shape(expected)}, "
+                         f"got {fmt_shape(a.shape)}")
+
+
+def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=None,
+                    c=None) -> None:
+    """Validate one cell step's arguments: 2-D batched tensors of one real float dtype and device.
+
+    Shapes: ``x (B, D)``, ``h (B, H)`` (and LSTM ``c (B, H)``), ``W_ih (G*H, D)``,
+    ``W_hh (G*H, H)``, ``b_ih, b_hh (G*H,)`` or None. ``B``, ``D`` and ``H`` are read from ``x``
+    and ``h``; everything else must agree with them exactly (no broadcasting). Same checks and
+    words as :func:`gru_lib.numpy.base.check_step_args`.
+    """
+    tensors = {"x": x, "h": h, "W_ih": W_ih, "W_hh": W_hh}
+    if c is not None:
+        tensors["c"] = c
+    tensors.update({k: v for k, v in (("b_ih", b_ih), ("b_hh", b_hh)) if v is not None})
+    for name, a in tensors.items():
+        _check_tensor(owner, name, a)
+    _spec.check_same_dtype(owner, {k: dtype_name(a.dtype) for k, a in tensors.items()})
+    check_same_device(owner, {k: a.device for k, a in tensors.items()})
+    if x.ndim != 2:
+        raise ValueError(f"{owner}: expected x of rank 2 (B, D), got shape {fmt_shape(x.shape)}")
+    if h.ndim != 2:
+        raise ValueError(f"{owner}: expected h of rank 2 (B, H), got shape {fmt_shape(h.shape)}")
+    (B, D), H = x.shape, h.shape[1]
+    if B == 0 or H == 0 or D == 0:
+        raise ValueError(f"{owner}: expected non-empty x (B, D) and h (B, H), got shapes "
+                         f"{fmt_shape(x.shape)} and {fmt_shape(h.shape)}")
+    _check_shape(owner, "h", h, (B, H), "(B, H) with B from x")
+    if c is not None:
+        _check_shape(owner, "c", c, (B, H), "(B, H), like h")
+    _check_shape(owner, "W_ih", W_ih, (gates * H, D), f"({gates}*H, D)")
+    _check_shape(owner, "W_hh", W_hh, (gates * H, H), f"({gates}*H, H)")
+    for name in ("b_ih", "b_hh"):
+        if name in tensors:
+            _check_shape(owner, name, tensors[name], (gates * H,), f"({gates}*H,)")
+
+
+class RecurrentBase(nn.Module):
+    r"""Stack of recurrent layers with ``torch.nn.RNN``/``GRU``/``LSTM``'s interface.
+
+    Layer ``l`` in direction ``d`` reads the sequence :math:`x^{(l)}_{1..T}` (the input for
+    ``l = 0``, otherwise the previous layer's outputs, both directions concatenated) and runs
+
+    .. math::
+        g_t = x^{(l)}_t W_{ih}^\top + b_{ih} \quad (\text{all } t \text{ in one product}), \qquad
+        s_t = \mathrm{cell}(g_t, s_{t-1})
+
+    forwards in time for ``d = 0`` and backwards (``t = T..1``) for the ``_reverse`` direction
+    (Schuster & Paliwal, 1997). ``s`` is ``(h,)`` or, for the LSTM, ``(h, c)``; the layer's output
+    at step ``t`` is :math:`h_t`.
+
+    Parameters are registered in ``torch.nn``'s order (:func:`gru_lib._spec.param_shapes`) and
+    initialised like it, every entry from :math:`U(-1/\sqrt{H}, 1/\sqrt{H})` in that order, so a
+    module built after ``torch.manual_seed(s)`` holds the same numbers as ``torch.nn``'s twin
+    built after the same seed. Subclasses set ``MODE`` and implement ``_cell``.
+    """
+
+    MODE = ""          # "RNN", "GRU" or "LSTM": picks the number of gate blocks
+    STATE_NAMES = ("h0",)
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 bidirectional=False, device=None, dtype=None):
+        super().__init__()
+        owner = type(self).__name__
+        (self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
+         self.bidirectional) = _spec.check_constructor(owner, input_size, hidden_size, num_layers,
+                                                       bias, batch_first, bidirectional)
+        if dtype is not None:
+            if not isinstance(dtype, torch.dtype):
+                raise TypeError(f"{owner}: dtype must be a torch.dtype or None, "
+                                f"got {type(dtype).__name__} ({dtype!r})")
+            _spec.check_float_dtype(owner, "dtype", dtype_name(dtype), _is_real_float(dtype))
+        self.num_directions = 2 if bidirectional else 1
+        shapes = _spec.param_shapes(self.MODE, self.input_size, self.hidden_size,
+                                    self.num_layers, self.bias, self.bidirectional)
+        for name, shape in shapes.items():
+            self.register_parameter(name, nn.Parameter(torch.empty(shape, device=device,
+                                                                   dtype=dtype)))
+        self.reset_parameters()
+
+    # ----------------------------------------------------------------- parameters
+    def reset_parameters(self) -> None:
+        """Draw every parameter from :math:`U(-1/\\sqrt{H}, 1/\\sqrt{H})`, as ``torch.nn`` does."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.uniform_(-bound, bound)
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Expected ``state_dict`` names and shapes, in ``torch.nn``'s order."""
+        return _spec.param_shapes(self.MODE, self.input_size, self.hidden_size, self.num_layers,
+                                  self.bias, self.bidirectional)
+
+    def num_parameters(self) -> int:
+        """Number of scalar parameters: :math:`\\sum_{l,d} G H (D_l + H + 2\\,[\\text{bias}])`."""
+        return sum(p.numel() for p in self.parameters())
+
+    def _weights(self, layer: int, reverse: bool):
+        """``(W_ih, W_hh, b_ih, b_hh)`` of one layer and direction (biases None without bias)."""
+        names = _spec.layer_param_names(layer, reverse, self.bias)
+        return tuple(None if n is None else getattr(self, n) for n in names)
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """``nn.Module.load_state_dict``, plus ``gru_lib``'s strict check and NumPy arrays.
+
+        With ``strict=True`` (the default) missing keys, unexpected keys and wrong shapes raise
+        ``ValueError`` naming the key, the expected and the actual shape (the same message as
+        :meth:`gru_lib.numpy.GRU.load_state_dict`). Values may be tensors or NumPy arrays (e.g. a
+        :mod:`gru_lib.numpy` model's ``state_dict()``); they are copied into the existing
+        parameters, so dtype and device stay the module's.
+        """
+        if strict:
+            _spec.check_state_dict(type(self).__name__, self.param_shapes(),
+                                   {k: tuple(v.shape) for k, v in state_dict.items()})
+        converted = type(state_dict)() if isinstance(state_dict, dict) else {}
+        for k, v in state_dict.items():
+            converted[k] = v if isinstance(v, torch.Tensor) else torch.as_tensor(v)
+        if hasattr(state_dict, "_metadata"):
+            converted._metadata = state_dict._metadata
+        return super().load_state_dict(converted, strict=strict, assign=assign)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+    # ----------------------------------------------------------------- forward
+    def _check_forward(self, input, states: Mapping[str, torch.Tensor | None]) -> bool:
+        """Validate ``input`` and the initial states; return whether the input is batched."""
+        owner = type(self).__name__
+        _check_tensor(owner, "input", input)
+        given = {k: v for k, v in states.items() if v is not None}
+        for name, s in given.items():
+            _check_tensor(owner, name, s)
+        _, B, batched = _spec.check_input_shape(owner, input.shape, self.input_size,
+                                                self.batch_first)
+        expected = _spec.expected_state_shape(self.num_layers, self.bidirectional, B,
+                                              self.hidden_size, batched)
+        for name, s in given.items():
+            _spec.check_state_shape(owner, name, s.shape, expected)
+        w = self.weight_ih_l0
+        _spec.check_same_dtype(owner, {"input": dtype_name(input.dtype),
+                                       **{k: dtype_name(s.dtype) for k, s in given.items()},
+                                       "parameters": dtype_name(w.dtype)})
+        check_same_device(owner, {"input": input.device, **{k: s.device for k, s in given.items()},
+                                  "parameters": w.device})
+        return batched
+
+    def _cell(self, gi: torch.Tensor, state: tuple, W_hh, b_hh) -> tuple:
+        """One time step: ``gi`` ``(B, G*H)`` is :math:`x_t W_{ih}^\\top + b_{ih}`."""
+        raise NotImplementedError
+
+    def _run(self, input: torch.Tensor, states: Mapping[str, torch.Tensor | None]):
+        """Validate, then run all layers and directions; returns ``(output, [final states])``.
+
+        ``states`` maps ``'h0'`` (and ``'c0'``) to ``(num_layers*num_directions, B, H)`` tensors
+        or None (zeros of the input's dtype and device). The final states are stacked in the same
+        layout, ``layer * num_directions + direction``.
+        """
+        batched = self._check_forward(input, states)
+        x = input
+        init = list(states.values())
+        if not batched:                      # (T, D) -> (T, 1, D); states (L*D, H) -> (L*D, 1, H)
+            x = x.unsqueeze(1)
+            init = [None if s is None else s.unsqueeze(1) for s in init]
+        elif self.batch_first:               # (B, T, D) -> (T, B, D)
+            x = x.transpose(0, 1)
+        T, B = x.shape[0], x.shape[1]
+        n_states = self.num_layers * self.num_directions
+        init = [x.new_zeros(n_states, B, self.hidden_size) if s is None else s for s in init]
+        finals: list[list[torch.Tensor]] = [[] for _ in init]
+        for layer in range(self.num_layers):
+            outputs = []
+            for d in range(self.num_directions):
+                W_ih, W_hh, b_ih, b_hh = self._weights(layer, reverse=d == 1)
+                gi = F.linear(x, W_ih, b_ih)            # (T, B, G*H): every step in one product
+                state = tuple(s[layer * self.num_directions + d] for s in init)
+                hs: list[torch.Tensor] = [x] * T        # placeholders, each overwritten below
+                for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
+                    state = self._cell(gi[t], state, W_hh, b_hh)
+                    hs[t] = state[0]
+                outputs.append(torch.stack(hs))         # (T, B, H), in time order
+                for acc, s in zip(finals, state, strict=True):
+                    acc.append(s)
+            x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)
+        output, final = x, [torch.stack(acc) for acc in finals]
+        if not batched:
+            output, final = output.squeeze(1), [f.squeeze(1) for f in final]
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        return output, final
