@@ -6,7 +6,12 @@ import pytest
 import torch
 
 from gru_lib.exercises import gru as ex
-from gru_lib.exercises.gru import check_gru_step, check_gru_step_backward
+from gru_lib.exercises.gru import (
+    check_bidirectional_summary,
+    check_gru_sequence,
+    check_gru_step,
+    check_gru_step_backward,
+)
 
 
 def _inputs(seed=1):
@@ -113,3 +118,55 @@ def test_backward_stub_not_attempted():
 
     res = check_gru_step_backward(stub)
     assert not res.passed and "not attempted" in res.message
+
+
+def test_sequence_reference_matches_torch_gru():
+    x, h0, W_ih, W_hh, b_ih, b_hh = ex._make_sequence_inputs(np.random.default_rng(4))
+    gru = torch.nn.GRU(x.shape[2], h0.shape[2], dtype=torch.float64)
+    gru.load_state_dict({k: torch.from_numpy(v) for k, v in zip(
+        ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), (W_ih, W_hh, b_ih, b_hh),
+        strict=True)})
+    with torch.no_grad():
+        out, h_n = gru(torch.from_numpy(x), torch.from_numpy(h0))
+    got_out, got_h = ex._reference_sequence(x, h0, W_ih, W_hh, b_ih, b_hh)
+    np.testing.assert_allclose(got_out, out.numpy(), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(got_h, h_n.numpy(), rtol=0, atol=1e-13)
+
+
+def test_sequence_reference_passes_and_stub():
+    assert check_gru_sequence(ex._reference_sequence).passed
+
+    def stub(x, h0, W_ih, W_hh, b_ih, b_hh):
+        raise NotImplementedError
+
+    assert "not attempted" in check_gru_sequence(stub).message
+
+
+@pytest.mark.parametrize("mistake", ex._SEQUENCE_MISTAKES, ids=lambda m: m.name)
+def test_sequence_mistake_is_named(mistake):
+    res = check_gru_sequence(mistake.fn)
+    assert not res.passed and res.mistake == mistake.name, (res.mistake, res.message)
+
+
+def test_summary_reference_is_top_layer_final_states():
+    output, h_n, L = ex._make_bidirectional_inputs(np.random.default_rng(5))
+    H = h_n.shape[2]
+    s = ex._reference_summary(output, h_n, L)
+    # forward final = last output step's first half; backward final = first step's second half
+    np.testing.assert_array_equal(s[:, :H], output[-1, :, :H])
+    np.testing.assert_array_equal(s[:, H:], output[0, :, H:])
+
+
+def test_summary_reference_passes_and_stub():
+    assert check_bidirectional_summary(ex._reference_summary).passed
+
+    def stub(output, h_n, num_layers):
+        raise NotImplementedError
+
+    assert "not attempted" in check_bidirectional_summary(stub).message
+
+
+@pytest.mark.parametrize("mistake", ex._SUMMARY_MISTAKES, ids=lambda m: m.name)
+def test_summary_mistake_is_named(mistake):
+    res = check_bidirectional_summary(mistake.fn)
+    assert not res.passed and res.mistake == mistake.name, (res.mistake, res.message)

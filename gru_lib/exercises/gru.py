@@ -1,14 +1,18 @@
-"""Checkers for the GRU exercises of chapter 7 ({ref}`ch-gru`).
+"""Checkers for the GRU exercises of chapters 7 to 9 ({ref}`ch-gru`, {ref}`ch-numpy-to-pytorch`,
+{ref}`ch-deep-bidirectional`).
 
-Two exercises, both in PyTorch's convention (gate blocks stacked ``r|z|n``, the reset gate applied
-*after* the recurrent matrix product, ``h' = (1 - z) * n + z * h``; equations ``eq-ch07-r`` to
-``eq-ch07-h`` of the chapter):
+Chapter 7 has two exercises, both in PyTorch's convention (gate blocks stacked ``r|z|n``, the
+reset gate applied *after* the recurrent matrix product, ``h' = (1 - z) * n + z * h``; equations
+``eq-ch07-r`` to ``eq-ch07-h`` of the chapter):
 
 - :func:`check_gru_step`: the forward step ``fn(x, h, W_ih, W_hh, b_ih, b_hh) -> h_next``;
 - :func:`check_gru_step_backward`: the backward step
   ``fn(dh_next, x, h, W_ih, W_hh, b_ih, b_hh) -> (dx, dh, dW_ih, dW_hh, db_ih, db_hh)``. It takes
   the step's inputs rather than a cache, so the reader recomputes the forward quantities they need
   and no cache format has to be agreed on.
+
+Chapter 8 adds :func:`check_gru_sequence` (a whole sequence, torch.nn.GRU's outputs) and chapter 9
+:func:`check_bidirectional_summary` (the top layer's final states of a bidirectional GRU).
 
 Shapes (row-major batches, as in the rest of the library): ``x`` (B, D), ``h`` (B, H), ``W_ih``
 (3H, D), ``W_hh`` (3H, H), ``b_ih`` and ``b_hh`` (3H,).
@@ -27,7 +31,12 @@ import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
 
-__all__ = ["check_gru_step", "check_gru_step_backward"]
+__all__ = [
+    "check_bidirectional_summary",
+    "check_gru_sequence",
+    "check_gru_step",
+    "check_gru_step_backward",
+]
 
 # Sizes of the random test problems: D != 3H and H != 3H so that a transposed weight gradient has
 # a different shape from the right one, and a batch B > 1 so that bias gradients must be summed.
@@ -254,3 +263,151 @@ def check_gru_step_backward(fn: Callable) -> CheckResult:
     return run_check("GRU step backward (PyTorch convention)", fn, _reference_step_backward,
                      _make_backward_inputs, ("dx", "dh", "dW_ih", "dW_hh", "db_ih", "db_hh"),
                      _BACKWARD_MISTAKES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 8: a whole sequence, with torch.nn.GRU's output layout
+
+_T = 6
+
+
+def _make_sequence_inputs(rng: np.random.Generator) -> tuple:
+    x, _, W_ih, W_hh, b_ih, b_hh = _make_forward_inputs(rng)
+    xs = rng.normal(size=(_T, *x.shape))
+    h0 = rng.uniform(-0.9, 0.9, size=(1, _B, _H))
+    return xs, h0, W_ih, W_hh, b_ih, b_hh
+
+
+def _sequence(x, h0, W_ih, W_hh, b_ih, b_hh, *, shift: bool = False, carry: bool = True,
+              first_as_final: bool = False, reverse: bool = False, reset_after: bool = True):
+    """Run the reference step over time; switches produce the known mistakes."""
+    steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+    h = h0[0]
+    states = {}
+    for t in steps:
+        h_in = h if carry else h0[0]
+        h_new = _forward(x[t], h_in, W_ih, W_hh, b_ih, b_hh, reset_after=reset_after)[0]
+        states[t] = h_in if shift else h_new
+        h = h_new
+    output = np.stack([states[t] for t in range(x.shape[0])])
+    h_n = (output[0] if first_as_final else h)[None]
+    return output, h_n
+
+
+def _reference_sequence(x, h0, W_ih, W_hh, b_ih, b_hh):
+    """A one-layer, one-direction GRU over a sequence, exactly ``torch.nn.GRU``'s outputs."""
+    return _sequence(x, h0, W_ih, W_hh, b_ih, b_hh)
+
+
+_SEQUENCE_MISTAKES: list[Mistake] = [
+    Mistake(
+        name="shifted_outputs",
+        message=("output is shifted by one step: output[t] must be the state AFTER reading x[t] "
+                 "(h_1 ... h_T), not the state before it (h_0 ... h_{T-1})"),
+        fn=lambda *a: _sequence(*a, shift=True),
+    ),
+    Mistake(
+        name="state_not_carried",
+        message=("the state is not carried from step to step: every step starts from h0 instead "
+                 "of the previous step's h"),
+        fn=lambda *a: _sequence(*a, carry=False),
+    ),
+    Mistake(
+        name="h_n_first_step",
+        message=("h_n is the state after the FIRST step; torch.nn.GRU returns the state after "
+                 "the last step, h_T (equal to output[-1] for one forward layer)"),
+        fn=lambda *a: _sequence(*a, first_as_final=True),
+    ),
+    Mistake(
+        name="time_reversed",
+        message=("the sequence is read backwards (from x[T-1] to x[0]); a forward GRU reads x[0] "
+                 "first"),
+        fn=lambda *a: _sequence(*a, reverse=True),
+    ),
+    Mistake(
+        name="reset_before",
+        message=("the steps use Cho et al.'s convention (reset gate applied to h before the "
+                 "product); torch.nn.GRU applies it after: r * (W_hn h + b_hn)"),
+        fn=lambda *a: _sequence(*a, reset_after=False),
+    ),
+]
+
+
+def check_gru_sequence(fn: Callable) -> CheckResult:
+    """Check a reader's one-layer GRU over a whole sequence against ``torch.nn.GRU``'s outputs.
+
+    ``fn(x, h0, W_ih, W_hh, b_ih, b_hh) -> (output, h_n)`` with ``x`` (T, B, D), ``h0`` (1, B, H)
+    and weights as in :func:`check_gru_step`; ``output`` (T, B, H) holds ``h_1 ... h_T`` and ``h_n``
+    (1, B, H) is ``h_T``. Names the mistake when it recognises one (outputs shifted by one step,
+    state not carried, h_n taken at the first step, time reversed, Cho's reset convention).
+    """
+    return run_check("GRU over a sequence (torch.nn.GRU layout)", fn, _reference_sequence,
+                     _make_sequence_inputs, ("output", "h_n"), _SEQUENCE_MISTAKES)
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 9: the summary vector of a deep bidirectional GRU
+
+
+def _make_bidirectional_inputs(rng: np.random.Generator) -> tuple:
+    """(output, h_n, num_layers) of a real bidirectional ``torch.nn.GRU`` on a random input."""
+    import torch
+
+    num_layers = int(rng.integers(2, 4))
+    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
+    gru = torch.nn.GRU(_D, _H, num_layers=num_layers, bidirectional=True, dtype=torch.float64)
+    with torch.no_grad():
+        for p in gru.parameters():
+            p.uniform_(-0.8, 0.8, generator=gen)
+        x = torch.randn(_T, _B, _D, generator=gen, dtype=torch.float64)
+        output, h_n = gru(x)
+    return output.numpy(), h_n.numpy(), num_layers
+
+
+def _reference_summary(output, h_n, num_layers):
+    """Top layer: [final forward state | final backward state], shape (B, 2H)."""
+    return np.concatenate([h_n[2 * num_layers - 2], h_n[2 * num_layers - 1]], axis=1)
+
+
+_SUMMARY_MISTAKES: list[Mistake] = [
+    Mistake(
+        name="last_output",
+        message=("output[-1] is not the summary: its second half is the backward direction's "
+                 "state after reading only x_T; the backward direction finishes at t = 1, so its "
+                 "final state is output[0, :, H:] (or h_n[2*num_layers - 1])"),
+        fn=lambda output, h_n, L: output[-1],
+    ),
+    Mistake(
+        name="bottom_layer",
+        message=("these are the final states of the BOTTOM layer (h_n[0], h_n[1]); the top "
+                 "layer's are h_n[2*num_layers - 2] (forward) and h_n[2*num_layers - 1] "
+                 "(backward)"),
+        fn=lambda output, h_n, L: np.concatenate([h_n[0], h_n[1]], axis=1),
+    ),
+    Mistake(
+        name="directions_swapped",
+        message=("the two directions are swapped: torch.nn.GRU puts the forward direction first, "
+                 "in h_n and in the two halves of output"),
+        fn=lambda output, h_n, L: np.concatenate([h_n[2 * L - 1], h_n[2 * L - 2]], axis=1),
+    ),
+    Mistake(
+        name="direction_major",
+        message=("h_n is indexed as direction * num_layers + layer, but torch.nn.GRU's layout is "
+                 "layer * num_directions + direction: h_n.view(num_layers, 2, B, H)[layer, "
+                 "direction]"),
+        fn=lambda output, h_n, L: np.concatenate([h_n[L - 1], h_n[2 * L - 1]], axis=1),
+    ),
+]
+
+
+def check_bidirectional_summary(fn: Callable) -> CheckResult:
+    """Check a reader's summary of a deep bidirectional GRU's run.
+
+    ``fn(output, h_n, num_layers) -> summary`` where ``output`` (T, B, 2H) and ``h_n``
+    (2*num_layers, B, H) come from ``torch.nn.GRU(..., bidirectional=True)`` (as NumPy arrays),
+    and ``summary`` (B, 2H) is the top layer's final forward state followed by its final backward
+    state. Names the mistake when it recognises one (taking output[-1], the bottom layer, the
+    directions swapped, a direction-major reading of h_n).
+    """
+    return run_check("bidirectional GRU summary", fn, _reference_summary,
+                     _make_bidirectional_inputs, ("summary",), _SUMMARY_MISTAKES)
