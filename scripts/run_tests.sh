@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Everything `make test` runs, stage by stage, each timed. Every stage runs even if an earlier
+# one failed (so one CI run reports all problems); the script exits non-zero if any failed.
+# Setup failing stops everything: nothing after it could mean anything.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+MAKE=${MAKE:-make}
+VENV=.venv
+export GRU_LIB_NO_PROGRESS=1
+# pytest's own cache and Python's bytecode are not wanted in a clean checkout.
+export PYTHONDONTWRITEBYTECODE=1
+
+declare -a NAMES=() RESULTS=() TIMES=()
+failed=0
+t_all=$(date +%s)
+
+run_stage() {  # run_stage NAME COMMAND...
+    local name=$1; shift
+    echo
+    echo "=== ${name} ==="
+    local t0 rc
+    t0=$(date +%s)
+    "$@"
+    rc=$?
+    local dt=$(( $(date +%s) - t0 ))
+    NAMES+=("$name"); TIMES+=("$dt")
+    if [ "$rc" -eq 0 ]; then RESULTS+=("ok"); else RESULTS+=("FAILED (exit $rc)"); failed=1; fi
+    echo "[time] ${name}: ${dt} s (exit ${rc})"
+    return "$rc"
+}
+
+nbval() {
+    # Strict nbval over every notebook in book/. With no notebook there is nothing to run;
+    # with notebooks, pytest collecting nothing (exit 5) is a failure like any other.
+    shopt -s nullglob
+    local notebooks=(book/*.ipynb)
+    shopt -u nullglob
+    if [ ${#notebooks[@]} -eq 0 ]; then
+        echo "no notebooks in book/ yet: nothing for nbval to run"
+        return 0
+    fi
+    "$VENV/bin/pytest" --nbval --nbval-current-env \
+        --nbval-sanitize-with tests/nbval_sanitize.cfg \
+        --nbval-cell-timeout=600 \
+        "${notebooks[@]}"
+}
+
+build() {
+    # --all: a from-scratch build, so that warnings of unchanged pages are reported too.
+    "$VENV/bin/jupyter-book" build . -W -n --keep-going --all
+}
+
+report() {
+    echo
+    echo "=== summary ==="
+    local i
+    for i in "${!NAMES[@]}"; do
+        printf '  %-22s %6s s  %s\n' "${NAMES[$i]}" "${TIMES[$i]}" "${RESULTS[$i]}"
+    done
+    printf '  %-22s %6s s\n' "total" "$(( $(date +%s) - t_all ))"
+}
+
+if ! run_stage "setup" "$MAKE" --no-print-directory setup browser-deps; then
+    report
+    echo "setup failed; no test was run" >&2
+    exit 1
+fi
+
+run_stage "ruff" "$VENV/bin/ruff" check .
+run_stage "pytest (tests/)" "$VENV/bin/pytest" tests/
+run_stage "nbval (book/*.ipynb)" nbval
+run_stage "book build (-W -n)" build
+run_stage "browser check" "$VENV/bin/python" scripts/browser_check.py _build/html \
+    --screenshots _build/screenshots
+
+report
+n_failed=0
+for r in "${RESULTS[@]}"; do [ "$r" = ok ] || n_failed=$((n_failed + 1)); done
+echo "stages: $(( ${#RESULTS[@]} - n_failed )) passed, ${n_failed} failed"
+exit "$failed"
