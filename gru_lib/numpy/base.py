@@ -1,8 +1,11 @@
-"""Machinery shared by the NumPy cells and layers: input checks now, the layer loop below.
+"""Machinery shared by the NumPy cells and layers: input checks, parameters, the layer loops.
 
 The step functions (:mod:`gru_lib.numpy.rnn`, :mod:`~gru_lib.numpy.gru`,
 :mod:`~gru_lib.numpy.lstm`) call :func:`check_step_args` once at their public entry, so their
-bodies can be pure math. Messages use the same words as :mod:`gru_lib._spec`.
+bodies can be pure math. The layers (:class:`RecurrentBase` and its subclasses) validate their
+arguments once per call and then loop over layers, directions and time steps; that loop, and its
+mirror image for backpropagation through time, is written once here for all three cells. Messages
+use the same words as :mod:`gru_lib._spec`, so both backends reject the same mistakes alike.
 """
 
 from __future__ import annotations
@@ -208,7 +211,9 @@ class RecurrentBase:
         x = x.transpose(1, 0, 2) if (batched and self.batch_first) else x
         zeros = np.zeros(expected[:1] + (B, self.hidden_size), dtype=self.dtype)
         states = tuple(zeros if s is None else (s if batched else s[:, None, :]) for s in states)
-        return x, states, batched
+        # Copies: the step caches keep views of these, and the caller may change their arrays
+        # in place between forward and backward (a gradient check does exactly that).
+        return x.copy(), tuple(s.copy() for s in states), batched
 
     def _to_caller_layout(self, out: np.ndarray, finals: tuple, batched: bool):
         """Undo :meth:`_check_forward`'s reshaping: batch_first and unbatched as torch returns."""
@@ -240,8 +245,7 @@ class RecurrentBase:
                     f[k] = s
                 caches[layer].append(step_caches)
             layer_in = out
-        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched,
-                       "x_shape": x.shape}
+        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched}
         return self._to_caller_layout(layer_in, finals, batched)
 
     # -- backward: the same loops, reversed -------------------------------------------------
