@@ -187,3 +187,19 @@ def test_init_follows_rng_and_torch_bounds():
     np.random.seed(1)  # noqa: NPY002
     d = LSTM(3, 4)
     assert all(np.array_equal(c.params[k], d.params[k]) for k in c.params)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_backward_overwrites_grads_and_ignores_later_input_changes(mode):
+    """``.grads`` is set, not accumulated; editing ``x`` after forward does not affect backward."""
+    _, ours = make_pair(mode, 3, 4, 2, True, True, True)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 5, 3))
+    out, _ = ours(x)
+    g = rng.standard_normal(out.shape)
+    dx1, _ = ours.backward(g)
+    grads1 = {k: v.copy() for k, v in ours.grads.items()}
+    x += 1.0
+    dx2, _ = ours.backward(g)
+    assert np.array_equal(dx1, dx2)
+    assert all(np.array_equal(grads1[k], ours.grads[k]) for k in grads1)
