@@ -17,6 +17,7 @@ initialisation, and the loop over layers, directions and time steps. A subclass 
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import torch
@@ -111,6 +112,9 @@ class RecurrentBase(nn.Module):
     initialised like it, every entry from :math:`U(-1/\sqrt{H}, 1/\sqrt{H})` in that order, so a
     module built after ``torch.manual_seed(s)`` holds the same numbers as ``torch.nn``'s twin
     built after the same seed. Subclasses set ``MODE`` and implement ``_cell``.
+
+    Not offered (the book does not need them): ``torch.nn``'s ``dropout`` between layers,
+    ``PackedSequence`` inputs and the LSTM's ``proj_size``.
     """
 
     MODE = ""          # "RNN", "GRU" or "LSTM": picks the number of gate blocks
@@ -170,10 +174,9 @@ class RecurrentBase(nn.Module):
         if strict:
             _spec.check_state_dict(type(self).__name__, self.param_shapes(),
                                    {k: tuple(v.shape) for k, v in state_dict.items()})
-        converted = type(state_dict)() if isinstance(state_dict, dict) else {}
-        for k, v in state_dict.items():
-            converted[k] = v if isinstance(v, torch.Tensor) else torch.as_tensor(v)
-        if hasattr(state_dict, "_metadata"):
+        converted = OrderedDict((k, v if isinstance(v, torch.Tensor) else torch.as_tensor(v))
+                                for k, v in state_dict.items())
+        if hasattr(state_dict, "_metadata"):            # torch's per-module version info
             converted._metadata = state_dict._metadata
         return super().load_state_dict(converted, strict=strict, assign=assign)
 
@@ -240,7 +243,7 @@ class RecurrentBase(nn.Module):
                 W_ih, W_hh, b_ih, b_hh = self._weights(layer, reverse=d == 1)
                 gi = F.linear(x, W_ih, b_ih)            # (T, B, G*H): every step in one product
                 state = tuple(s[layer * self.num_directions + d] for s in init)
-                hs: list[torch.Tensor] = [x] * T        # placeholders, each overwritten below
+                hs: list[torch.Tensor | None] = [None] * T   # h_t, filled in time order
                 for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
                     state = self._cell(gi[t], state, W_hh, b_hh)
                     hs[t] = state[0]
