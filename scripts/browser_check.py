@@ -252,9 +252,10 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
         print(f"browser check: no HTML pages under {root}; build the book first", file=sys.stderr)
         return 1
     chapters = [p for p in pages if p.startswith("book/") and p[5:7].isdigit()]
+    # Each screenshot scrolls to the first element matching one of its selectors.
     shots = {
-        "chapter.png": (chapters[0] if chapters else "book/intro.html", "figure img, .math"),
-        "notation.png": ("book/notation.html", "div.math"),
+        "chapter.png": (chapters[0] if chapters else "book/intro.html", ["figure", "div.math"]),
+        "notation.png": ("book/notation.html", ["div.math"]),
     }
 
     server, base = serve(root)
@@ -320,9 +321,11 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
                     fragments.setdefault((target, urllib.parse.unquote(frag)), set()).add(page)
             for name, (shot_page, selector) in shots.items():
                 if shot_page == page:
+                    first = " || ".join(f"document.querySelector({json.dumps(sel)})"
+                                        for sel in selector)
                     browser.send("Runtime.evaluate", expression=(
-                        f"(document.querySelector({json.dumps(selector)}) || document.body)"
-                        ".scrollIntoView({block: 'start'}); window.scrollBy(0, -80);"))
+                        f"({first} || document.body).scrollIntoView({{block: 'start'}});"
+                        "window.scrollBy(0, -80);"))
                     time.sleep(0.3)
                     png = browser.send("Page.captureScreenshot", format="png")["data"]
                     (screenshot_dir / name).write_bytes(b64decode(png))
