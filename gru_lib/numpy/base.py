@@ -190,6 +190,41 @@ class RecurrentBase:
         """``(dx, d_state, (dW_ih, dW_hh, db_ih, db_hh))`` for one time step."""
         raise NotImplementedError
 
+    # -- one layer in one direction: the step loop (FastGRU replaces these two) ------------
+    def _layer_forward(self, x, state: tuple, weights: tuple, reverse: bool):
+        """Run :meth:`_step` over ``x`` ``(T, B, D_l)``; return ``(hs, final_state, cache)``.
+
+        ``hs`` ``(T, B, H)`` is in time order whichever way the direction reads the sequence.
+        """
+        T = x.shape[0]
+        hs = np.empty((T,) + state[0].shape, dtype=self.dtype)
+        step_caches = [None] * T
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            state, step_caches[t] = self._step(x[t], state, weights)
+            hs[t] = state[0]
+        return hs, state, step_caches
+
+    def _layer_backward(self, d_hs, d_state: tuple, step_caches, reverse: bool):
+        """BPTT through one layer and direction, time running against the forward's order.
+
+        ``d_hs`` ``(T, B, H)``: upstream gradient of every ``h_t``; ``d_state``: of the final
+        state. Returns ``(dx (T, B, D_l), d_initial_state, (dW_ih, dW_hh, db_ih, db_hh))`` with
+        the weight gradients summed over time.
+        """
+        T = d_hs.shape[0]
+        dx_all, total = None, None
+        for t in (range(T) if reverse else range(T - 1, -1, -1)):
+            dh = d_state[0] + d_hs[t]              # δ_t: from above and from step t+1
+            dx, d_state, d_params = self._step_backward((dh,) + d_state[1:], step_caches[t])
+            if dx_all is None:
+                dx_all = np.empty((T,) + dx.shape, dtype=self.dtype)
+                total = [None if g is None else np.zeros_like(g) for g in d_params]
+            dx_all[t] = dx
+            for acc, g in zip(total, d_params, strict=True):
+                if acc is not None:
+                    acc += g
+        return dx_all, d_state, tuple(total)
+
     # -- public-boundary checks -------------------------------------------------------------
     def _check_forward(self, x, states):
         """Validate ``x`` and the initial states; return them time-major and batched."""
@@ -236,14 +271,12 @@ class RecurrentBase:
             for d in range(D):
                 k = layer * D + d                     # index into h0 / h_n
                 state = tuple(s[k] for s in states)
-                weights = self._weights(layer, d)
-                step_caches = [None] * T
-                for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
-                    state, step_caches[t] = self._step(layer_in[t], state, weights)
-                    out[t, :, d * H:(d + 1) * H] = state[0]
+                hs, state, cache = self._layer_forward(layer_in, state, self._weights(layer, d),
+                                                       reverse=d == 1)
+                out[:, :, d * H:(d + 1) * H] = hs
                 for f, s in zip(finals, state, strict=True):
                     f[k] = s
-                caches[layer].append(step_caches)
+                caches[layer].append(cache)
             layer_in = out
         self._cache = {"caches": caches, "T": T, "B": B, "batched": batched}
         return self._to_caller_layout(layer_in, finals, batched)
@@ -292,16 +325,13 @@ class RecurrentBase:
             for d in range(D):
                 k = layer * D + d
                 d_state = tuple(g[k] for g in d_finals)
-                step_caches = self._cache["caches"][layer][d]
-                # Time runs backwards relative to this direction's forward pass.
-                for t in (range(T - 1, -1, -1) if d == 0 else range(T)):
-                    dh = d_state[0] + d_layer_out[t, :, d * H:(d + 1) * H]
-                    dx, d_state, d_params = self._step_backward((dh,) + d_state[1:],
-                                                                step_caches[t])
-                    d_layer_in[t] += dx
-                    for name, g in zip(names[d], d_params, strict=True):
-                        if name is not None:
-                            grads[name] += g
+                dx, d_state, d_params = self._layer_backward(
+                    d_layer_out[:, :, d * H:(d + 1) * H], d_state,
+                    self._cache["caches"][layer][d], reverse=d == 1)
+                d_layer_in += dx
+                for name, g in zip(names[d], d_params, strict=True):
+                    if name is not None:
+                        grads[name] += g
                 for g0, g in zip(d_states0, d_state, strict=True):
                     g0[k] = g
             d_layer_out = d_layer_in

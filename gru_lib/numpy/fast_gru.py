@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRULayerCache", "gru_layer_backward", "gru_layer_forward"]
+from gru_lib.numpy.gru import GRU
+
+__all__ = ["FastGRU", "GRULayerCache", "gru_layer_backward", "gru_layer_forward"]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -91,3 +93,33 @@ def gru_layer_backward(d_out, cache: GRULayerCache):
     db_hh = d_gh.sum(axis=0) if c.has_bias else None
     dx = (d_gi @ c.W_ih).reshape(T, B, -1)
     return dx, dh, dW_ih, dW_hh, db_ih, db_hh
+
+
+class FastGRU(GRU):
+    """:class:`gru_lib.numpy.GRU` with each layer and direction run by the restructured kernel.
+
+    Same constructor, ``params``/``grads``/``state_dict`` and ``forward``/``backward`` contract
+    as :class:`gru_lib.numpy.GRU`. Only PyTorch's convention (``reset_after=True``) is supported.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 bidirectional=False, reset_after=True, *, dtype=np.float64, rng=None):
+        if reset_after is not True:
+            raise ValueError("FastGRU: only reset_after=True (PyTorch's convention) has a "
+                             f"restructured kernel, got reset_after={reset_after!r}; use "
+                             "gru_lib.numpy.GRU(reset_after=False) for Cho et al. (2014)")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
+                         reset_after=True, dtype=dtype, rng=rng)
+
+    def _layer_forward(self, x, state, weights, reverse):
+        if reverse:                      # the reverse direction reads the sequence backwards
+            x = x[::-1]
+        hs, cache = gru_layer_forward(x, state[0], *weights)
+        final = hs[-1]
+        return (hs[::-1] if reverse else hs), (final,), cache
+
+    def _layer_backward(self, d_hs, d_state, cache, reverse):
+        d_out = (d_hs[::-1] if reverse else d_hs).copy()
+        d_out[-1] += d_state[0]          # the final state is the last output of this direction
+        dx, dh0, *d_params = gru_layer_backward(d_out, cache)
+        return (dx[::-1] if reverse else dx), (dh0,), tuple(d_params)

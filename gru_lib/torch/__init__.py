@@ -7,9 +7,24 @@ from tensor operations, with ``torch.nn``'s ``state_dict`` keys, initialisation 
 device and floating dtype.
 """
 
+from gru_lib.torch.fast_gru import FastGRU
 from gru_lib.torch.functional import relu, sigmoid, tanh
 from gru_lib.torch.gru import GRU, gru_step
 from gru_lib.torch.lstm import LSTM, lstm_step
+from gru_lib.torch.mingru import MinGRU, mingru_step
 from gru_lib.torch.rnn import RNN, rnn_step
 
-__all__ = ["GRU", "LSTM", "RNN", "gru_step", "lstm_step", "relu", "rnn_step", "sigmoid", "tanh"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "FastGRU",
+    "MinGRU",
+    "gru_step",
+    "lstm_step",
+    "mingru_step",
+    "relu",
+    "rnn_step",
+    "sigmoid",
+    "tanh",
+]

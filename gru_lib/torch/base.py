@@ -218,6 +218,22 @@ class RecurrentBase(nn.Module):
         """One time step: ``gi`` ``(B, G*H)`` is :math:`x_t W_{ih}^\\top + b_{ih}`."""
         raise NotImplementedError
 
+    def _layer(self, x: torch.Tensor, state: tuple, weights: tuple, reverse: bool):
+        """One layer in one direction over the whole sequence: ``x`` ``(T, B, D_l)``.
+
+        Returns the states ``(T, B, H)`` in time order and the final state tuple. The default
+        projects the input for every step in one product, then loops :meth:`_cell` over time;
+        :class:`gru_lib.torch.FastGRU` replaces this whole method with a hand-written kernel.
+        """
+        W_ih, W_hh, b_ih, b_hh = weights
+        gi = F.linear(x, W_ih, b_ih)                    # (T, B, G*H): every step in one product
+        T = x.shape[0]
+        hs: list[torch.Tensor | None] = [None] * T      # h_t, filled in time order
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            state = self._cell(gi[t], state, W_hh, b_hh)
+            hs[t] = state[0]
+        return torch.stack(hs), state
+
     def _run(self, input: torch.Tensor, states: Mapping[str, torch.Tensor | None]):
         """Validate, then run all layers and directions; returns ``(output, [final states])``.
 
@@ -233,21 +249,17 @@ class RecurrentBase(nn.Module):
             init = [None if s is None else s.unsqueeze(1) for s in init]
         elif self.batch_first:               # (B, T, D) -> (T, B, D)
             x = x.transpose(0, 1)
-        T, B = x.shape[0], x.shape[1]
+        B = x.shape[1]
         n_states = self.num_layers * self.num_directions
         init = [x.new_zeros(n_states, B, self.hidden_size) if s is None else s for s in init]
         finals: list[list[torch.Tensor]] = [[] for _ in init]
         for layer in range(self.num_layers):
             outputs = []
             for d in range(self.num_directions):
-                W_ih, W_hh, b_ih, b_hh = self._weights(layer, reverse=d == 1)
-                gi = F.linear(x, W_ih, b_ih)            # (T, B, G*H): every step in one product
+                weights = self._weights(layer, reverse=d == 1)
                 state = tuple(s[layer * self.num_directions + d] for s in init)
-                hs: list[torch.Tensor | None] = [None] * T   # h_t, filled in time order
-                for t in (range(T - 1, -1, -1) if d == 1 else range(T)):
-                    state = self._cell(gi[t], state, W_hh, b_hh)
-                    hs[t] = state[0]
-                outputs.append(torch.stack(hs))         # (T, B, H), in time order
+                hs, state = self._layer(x, state, weights, reverse=d == 1)
+                outputs.append(hs)                      # (T, B, H), in time order
                 for acc, s in zip(finals, state, strict=True):
                     acc.append(s)
             x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=2)

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["GRULayerFunction", "gru_layer"]
+from gru_lib.torch.gru import GRU
+
+__all__ = ["FastGRU", "GRULayerFunction", "gru_layer"]
 
 
 class GRULayerFunction(torch.autograd.Function):
@@ -103,3 +105,27 @@ def gru_layer(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, reverse=False):
     if reverse:
         return GRULayerFunction.apply(x.flip(0), h0, W_ih, W_hh, b_ih, b_hh).flip(0)
     return GRULayerFunction.apply(x, h0, W_ih, W_hh, b_ih, b_hh)
+
+
+class FastGRU(GRU):
+    """:class:`gru_lib.torch.GRU` with each layer and direction run by :class:`GRULayerFunction`.
+
+    Same constructor, parameters, ``state_dict`` keys and ``forward(input, hx=None)`` contract
+    as :class:`gru_lib.torch.GRU` (and so ``torch.nn.GRU``): multi-layer, bidirectional,
+    ``batch_first`` and unbatched inputs all work. Only PyTorch's convention has a hand-written
+    kernel: ``reset_after=False`` raises a ``ValueError`` pointing to :class:`gru_lib.torch.GRU`.
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 bidirectional=False, reset_after=True, device=None, dtype=None):
+        if reset_after is not True:
+            raise ValueError("FastGRU: only reset_after=True (PyTorch's convention) has a "
+                             f"hand-written kernel, got reset_after={reset_after!r}; use "
+                             "gru_lib.torch.GRU(reset_after=False) for Cho et al. (2014)")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
+                         reset_after=True, device=device, dtype=dtype)
+
+    def _layer(self, x, state, weights, reverse):
+        hs = gru_layer(x, state[0], *weights, reverse=reverse)
+        # the reverse direction's final state is the one after reading x_1, at time index 0
+        return hs, (hs[0] if reverse else hs[-1],)
