@@ -48,7 +48,9 @@ $(VENV_STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else \
 		"error: $(PYTHON) is Python %d.%d; the book needs 3.11" % sys.version_info[:2])'
 	@if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@# (The filter drops pip's notices about configured index folders that do not exist.)
+	set -o pipefail; $(PY) -m pip install --disable-pip-version-check -q -r requirements.txt 2>&1 \
+		| { grep -v "^WARNING: Location 'file:" || true; }
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
@@ -64,7 +66,7 @@ browser-deps:
 	@command -v $(CHROMIUM) >/dev/null || { \
 		echo "Installing chromium (apt)"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 	@command -v $(CHROMIUM) >/dev/null || { echo "error: $(CHROMIUM) is still missing" >&2; exit 1; }
 
 # --- the two commands -------------------------------------------------------------------------
