@@ -46,9 +46,12 @@ nbval() {
         "${notebooks[@]}"
 }
 
+BUILD_LOG=_build/build.log
+rm -f "$BUILD_LOG"
 build() {
     # --all: a from-scratch build, so that warnings of unchanged pages are reported too.
-    "$VENV/bin/jupyter-book" build . -W -n --keep-going --all
+    mkdir -p _build
+    "$VENV/bin/jupyter-book" build . -W -n --keep-going --all 2>&1 | tee "$BUILD_LOG"
 }
 
 report() {
@@ -59,6 +62,11 @@ report() {
         printf '  %-22s %6s s  %s\n' "${NAMES[$i]}" "${TIMES[$i]}" "${RESULTS[$i]}"
     done
     printf '  %-22s %6s s\n' "total" "$(( $(date +%s) - t_all ))"
+    if [ -f "$BUILD_LOG" ] && grep -q "WARNING\|ERROR" "$BUILD_LOG"; then
+        echo
+        echo "=== book build warnings (from $BUILD_LOG) ==="
+        sed 's/\x1b\[[0-9;]*m//g' "$BUILD_LOG" | grep "WARNING\|ERROR" | head -50
+    fi
 }
 
 if ! run_stage "setup" "$MAKE" --no-print-directory setup browser-deps; then
