@@ -12,7 +12,8 @@ also proves that the book works offline (MathJax included). For every page it fa
 * an image that did not load;
 * a broken internal link: a link to a file that is not served, or to an ``#anchor`` that is not
   on the target page;
-* any request to a host other than the local server.
+* any request to a host other than the local server;
+* an exercise solution that is visible before its toggle is clicked.
 
 It saves screenshots of two pages (a chapter at its first figure, and the notation appendix at
 its equations) under ``_build/screenshots/`` for a person to look at.
@@ -74,7 +75,7 @@ PAGE_PROBE_JS = r"""
   const withTimeout = (p, ms) =>
       Promise.race([p, new Promise(r => setTimeout(() => r('timeout'), ms))]);
   const report = {mathjax: false, untypeset: [], mathErrors: [], rawTex: [], badImages: [],
-                  links: [], ids: []};
+                  openSolutions: [], links: [], ids: []};
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     report.mathjax = true;
     const r = await withTimeout(MathJax.startup.promise.then(() => 'ok'), 30000);
@@ -101,6 +102,15 @@ PAGE_PROBE_JS = r"""
   const results = await Promise.all(imgs.map(i =>
       withTimeout(i.decode().then(() => null, () => i.currentSrc || i.src), 15000)));
   results.forEach((r, k) => { if (r) report.badImages.push(r === 'timeout' ? imgs[k].src : r); });
+  // Exercise solutions (sphinx-exercise, `:class: dropdown`) must start collapsed.
+  for (const sol of document.querySelectorAll('div.solution')) {
+    const body = [...sol.children].filter(c =>
+        !c.classList.contains('admonition-title') && c.tagName !== 'BUTTON');
+    const shown = c => c.getBoundingClientRect().height > 0 &&
+        c.checkVisibility({opacityProperty: true, visibilityProperty: true});
+    if (body.some(shown))
+      report.openSolutions.push(sol.id || '(solution without id)');
+  }
   for (const a of document.querySelectorAll('a[href]')) report.links.push(a.href);
   for (const el of document.querySelectorAll('[id]')) report.ids.push(el.id);
   for (const el of document.querySelectorAll('a[name]')) report.ids.push(el.getAttribute('name'));
@@ -308,6 +318,8 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
             problems += [f"MathJax error: {m}" for m in report["mathErrors"]]
             problems += [f"raw TeX in visible text: {m!r}" for m in report["rawTex"]]
             problems += [f"image did not load: {m}" for m in report["badImages"]]
+            problems += [f"solution visible before its toggle is clicked: {m}"
+                         for m in report["openSolutions"]]
             ids_by_page[page] = set(report["ids"])
             for link in report["links"]:
                 if not link.startswith(base):
