@@ -82,8 +82,9 @@ test:
 
 # --- helpers ----------------------------------------------------------------------------------
 
+# (JupyterLab refuses to run as root unless told to: containers and CI machines often are root.)
 lab: setup
-	$(VENV)/bin/jupyter lab book/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
 
 execute: setup
 	@if [ -z "$(NB)" ]; then echo "usage: make execute NB=book/NN_name.ipynb" >&2; exit 2; fi
