@@ -223,7 +223,12 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        shutil.rmtree(self.profile, ignore_errors=True)
+        # Chromium's helper processes may still be writing to the profile for a moment.
+        for _ in range(20):
+            shutil.rmtree(self.profile, ignore_errors=True)
+            if not os.path.exists(self.profile):
+                break
+            time.sleep(0.25)
 
 
 def console_problems(events: list[dict]) -> list[str]:
