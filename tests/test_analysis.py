@@ -226,3 +226,16 @@ def test_clip_elementwise_matches_torch():
 def test_global_norm():
     assert global_norm({"a": np.array([3.0]), "b": np.array([[4.0]]), "c": None}) == 5.0
     assert global_norm([np.ones(4), np.ones(5)]) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU", "LSTM"])
+def test_gru_lib_torch_modules_match_torch_nn(name):
+    import gru_lib.torch as gt
+
+    torch.manual_seed(5)
+    ref = getattr(nn, name)(3, 4).double()
+    ours = getattr(gt, name)(3, 4, dtype=torch.float64)
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    np.testing.assert_allclose(state_jacobian_norms(ours, x), state_jacobian_norms(ref, x),
+                               rtol=1e-10)
