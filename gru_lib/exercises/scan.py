@@ -266,5 +266,6 @@ def check_doubling_scan(fn, T: int = 100) -> CheckResult:
         return CheckResult(name, False, f"the values are right, but your function indexed single "
                            f"time steps {_Counted.int_reads} times for T = {T}: that is a loop "
                            f"over time; the doubling scan needs only ⌈log2 T⌉ = "
-                           f"{math.ceil(math.log2(T))} vectorised rounds", mistake="loops_over_time")
+                           f"{math.ceil(math.log2(T))} vectorised rounds",
+                           mistake="loops_over_time")
     return CheckResult(name, True, "matches the loop on 3 lengths, in O(log T) vectorised rounds")
