@@ -179,3 +179,33 @@ def check_state_dict(owner: str, expected: Mapping[str, tuple[int, ...]],
                 f"{owner}.load_state_dict: expected {k} of shape {fmt_shape(shp)}, "
                 f"got {fmt_shape(given[k])}"
             )
+
+
+def check_step_shapes(owner: str, gates: int, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    """Shapes of one cell step's arguments, read from ``x (B, D)`` and ``h (B, H)``.
+
+    ``shapes`` maps ``x``, ``h``, ``W_ih``, ``W_hh`` and, when given, ``c``, ``b_ih``, ``b_hh`` to
+    their shapes. Everything must agree exactly with ``B``, ``D``, ``H`` and the gate count: a
+    step never broadcasts.
+    """
+    x, h = tuple(shapes["x"]), tuple(shapes["h"])
+    if len(x) != 2:
+        raise ValueError(f"{owner}: expected x of rank 2 (B, D), got shape {fmt_shape(x)}")
+    if len(h) != 2:
+        raise ValueError(f"{owner}: expected h of rank 2 (B, H), got shape {fmt_shape(h)}")
+    (B, D), H = x, h[1]
+    if B == 0 or H == 0 or D == 0:
+        raise ValueError(f"{owner}: expected non-empty x (B, D) and h (B, H), got shapes "
+                         f"{fmt_shape(x)} and {fmt_shape(h)}")
+    expected = {
+        "h": ((B, H), "(B, H) with B from x"),
+        "c": ((B, H), "(B, H), like h"),
+        "W_ih": ((gates * H, D), f"({gates}*H, D)"),
+        "W_hh": ((gates * H, H), f"({gates}*H, H)"),
+        "b_ih": ((gates * H,), f"({gates}*H,)"),
+        "b_hh": ((gates * H,), f"({gates}*H,)"),
+    }
+    for name, (shape, what) in expected.items():
+        if name in shapes and tuple(shapes[name]) != shape:
+            raise ValueError(f"{owner}: expected {name} of shape {what} = {fmt_shape(shape)}, "
+                             f"got {fmt_shape(shapes[name])}")

@@ -64,22 +64,7 @@ def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=No
     for name, a in arrays.items():
         _check_array(owner, name, a)
     _spec.check_same_dtype(owner, {k: a.dtype.name for k, a in arrays.items()})
-    if x.ndim != 2:
-        raise ValueError(f"{owner}: expected x of rank 2 (B, D), got shape {fmt_shape(x.shape)}")
-    if h.ndim != 2:
-        raise ValueError(f"{owner}: expected h of rank 2 (B, H), got shape {fmt_shape(h.shape)}")
-    (B, D), H = x.shape, h.shape[1]
-    if B == 0 or H == 0 or D == 0:
-        raise ValueError(f"{owner}: expected non-empty x (B, D) and h (B, H), got shapes "
-                         f"{fmt_shape(x.shape)} and {fmt_shape(h.shape)}")
-    check_shape(owner, "h", h, (B, H), "(B, H) with B from x")
-    if c is not None:
-        check_shape(owner, "c", c, (B, H), "(B, H), like h")
-    check_shape(owner, "W_ih", W_ih, (gates * H, D), f"({gates}*H, D)")
-    check_shape(owner, "W_hh", W_hh, (gates * H, H), f"({gates}*H, H)")
-    for name in ("b_ih", "b_hh"):
-        if name in arrays:
-            check_shape(owner, name, arrays[name], (gates * H,), f"({gates}*H,)")
+    _spec.check_step_shapes(owner, gates, {k: a.shape for k, a in arrays.items()})
 
 
 def check_upstream(owner: str, name: str, grad, like: np.ndarray) -> None:

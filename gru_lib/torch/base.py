@@ -25,7 +25,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from gru_lib import _spec
-from gru_lib._spec import fmt_shape
 
 __all__ = ["RecurrentBase", "check_same_device", "check_step_args", "dtype_name"]
 
@@ -52,13 +51,6 @@ def check_same_device(owner: str, what: Mapping[str, torch.device]) -> None:
         raise RuntimeError(f"{owner}: expected all tensors on one device, got {listing}")
 
 
-def _check_shape(owner: str, name: str, a: torch.Tensor, expected: tuple[int, ...],
-                 what: str) -> None:
-    if tuple(a.shape) != tuple(expected):
-        raise ValueError(f"{owner}: expected {name} of shape {what} = {fmt_shape(expected)}, "
-                         f"got {fmt_shape(a.shape)}")
-
-
 def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=None,
                     c=None) -> None:
     """Validate one cell step's arguments: 2-D batched tensors of one real float dtype and device.
@@ -76,22 +68,7 @@ def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=No
         _check_tensor(owner, name, a)
     _spec.check_same_dtype(owner, {k: dtype_name(a.dtype) for k, a in tensors.items()})
     check_same_device(owner, {k: a.device for k, a in tensors.items()})
-    if x.ndim != 2:
-        raise ValueError(f"{owner}: expected x of rank 2 (B, D), got shape {fmt_shape(x.shape)}")
-    if h.ndim != 2:
-        raise ValueError(f"{owner}: expected h of rank 2 (B, H), got shape {fmt_shape(h.shape)}")
-    (B, D), H = x.shape, h.shape[1]
-    if B == 0 or H == 0 or D == 0:
-        raise ValueError(f"{owner}: expected non-empty x (B, D) and h (B, H), got shapes "
-                         f"{fmt_shape(x.shape)} and {fmt_shape(h.shape)}")
-    _check_shape(owner, "h", h, (B, H), "(B, H) with B from x")
-    if c is not None:
-        _check_shape(owner, "c", c, (B, H), "(B, H), like h")
-    _check_shape(owner, "W_ih", W_ih, (gates * H, D), f"({gates}*H, D)")
-    _check_shape(owner, "W_hh", W_hh, (gates * H, H), f"({gates}*H, H)")
-    for name in ("b_ih", "b_hh"):
-        if name in tensors:
-            _check_shape(owner, name, tensors[name], (gates * H,), f"({gates}*H,)")
+    _spec.check_step_shapes(owner, gates, {k: tuple(a.shape) for k, a in tensors.items()})
 
 
 class RecurrentBase(nn.Module):
