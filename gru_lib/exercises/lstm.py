@@ -17,13 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["LSTM_STEP_MISTAKES", "check_lstm_step", "lstm_step_reference"]
 
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    # 0.5 * (1 + tanh(a / 2)) is the logistic function without overflow for large |a|.
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 def _lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh, *, order="ifgo", gate_act=None, cand_act=None,
@@ -42,7 +39,7 @@ def _lstm_step(x, h, c, W_ih, W_hh, b_ih, b_hh, *, order="ifgo", gate_act=None, 
     if use_b_hh and b_hh is not None:
         a = a + b_hh
     blocks = {name: a[:, k * H:(k + 1) * H] for k, name in enumerate(order)}
-    acts = {"i": _sigmoid, "f": _sigmoid, "o": _sigmoid}
+    acts = {"i": sigmoid, "f": sigmoid, "o": sigmoid}
     acts.update(gate_act or {})
     i = acts["i"](blocks["i"])
     f = acts["f"](blocks["f"])
@@ -103,7 +100,7 @@ LSTM_STEP_MISTAKES: tuple[Mistake, ...] = (
     _mistake("sigmoid_on_g",
              "the candidate g uses the sigmoid, but it is the value written into the cell and "
              "uses tanh (range (-1, 1)), so that the cell can be pushed down as well as up",
-             cand_act=_sigmoid),
+             cand_act=sigmoid),
     _mistake("no_tanh_on_c",
              "the output gate is applied to c_next directly: h_next = o * tanh(c_next), the tanh "
              "squashes the cell (which can grow beyond 1) before it is exposed", tanh_cell=False),

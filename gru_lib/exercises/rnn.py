@@ -28,6 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["check_pattern_11_weights", "check_rnn_forward", "check_rnn_step", "heaviside"]
 
@@ -35,9 +36,6 @@ __all__ = ["check_pattern_11_weights", "check_rnn_forward", "check_rnn_step", "h
 # transposed result has a shape of its own; T != B so that time and batch axes cannot be confused.
 _B, _D, _H, _T = 4, 5, 3, 6
 
-
-def _sigmoid(a: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -106,7 +104,7 @@ _STEP_MISTAKES: list[Mistake] = [
         name="sigmoid",
         message=("the sigmoid is used instead of tanh: the Elman RNN of torch.nn.RNN uses tanh, "
                  "whose values lie in (-1, 1) and are centred on 0; the sigmoid's lie in (0, 1)"),
-        fn=lambda *a: _step(*a, act=_sigmoid),
+        fn=lambda *a: _step(*a, act=sigmoid),
     ),
     Mistake(
         name="relu",

@@ -19,14 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gru_lib.numpy.functional import sigmoid
 from gru_lib.numpy.gru import GRU
 
 __all__ = ["FastGRU", "GRULayerCache", "gru_layer_backward", "gru_layer_forward"]
 
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(x))  # never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 @dataclass
@@ -58,7 +55,7 @@ def gru_layer_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None):
         gh = hs[t] @ W_hh.T                                     # the only product in the loop
         if b_hh is not None:
             gh += b_hh
-        rz = _sigmoid(gi[t, :, :2 * H] + gh[:, :2 * H])
+        rz = sigmoid(gi[t, :, :2 * H] + gh[:, :2 * H])
         r[t], z[t], ghn[t] = rz[:, :H], rz[:, H:], gh[:, 2 * H:]
         n[t] = np.tanh(gi[t, :, 2 * H:] + r[t] * ghn[t])
         hs[t + 1] = n[t] + z[t] * (hs[t] - n[t])                # (1 − z) n + z h

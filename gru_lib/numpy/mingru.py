@@ -30,15 +30,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from gru_lib import _spec
+from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["MinGRU", "g", "g_prime", "log_g", "mingru_step", "mingru_step_backward",
            "parallel_scan_log"]
 
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # exp of a non-positive number only: no overflow for any input.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -47,12 +43,12 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 
 def g(u: np.ndarray) -> np.ndarray:
     """The paper's positive activation: ``u + 1/2`` for ``u ≥ 0``, ``σ(u)`` below 0."""
-    return np.where(u >= 0, np.maximum(u, 0) + 0.5, _sigmoid(u))
+    return np.where(u >= 0, np.maximum(u, 0) + 0.5, sigmoid(u))
 
 
 def g_prime(u: np.ndarray) -> np.ndarray:
     """Derivative of :func:`g`: 1 for ``u ≥ 0``, ``σ(u)(1 − σ(u))`` below 0."""
-    s = _sigmoid(u)
+    s = sigmoid(u)
     return np.where(u >= 0, 1.0, s * (1.0 - s))
 
 
@@ -86,7 +82,7 @@ def mingru_step(x, h, W_ih, b_ih=None):
     if b_ih is not None:
         pre = pre + b_ih
     k, u = pre[:, :H], pre[:, H:]
-    z = _sigmoid(k)
+    z = sigmoid(k)
     v = g(u)
     h_next = (1.0 - z) * h + z * v
     return h_next, MinGRUCache(x, h, z, u, v, W_ih, b_ih is not None)
@@ -236,7 +232,7 @@ class MinGRU:
                 log_b = -_softplus(-k) + log_g(u)                     # log z + log g(u)
                 hs = parallel_scan_log(-_softplus(k), log_b, h_init)  # log(1 − z) = −softplus(k)
             else:
-                z, v = _sigmoid(k), g(u)
+                z, v = sigmoid(k), g(u)
                 h = np.zeros((inp.shape[1], H), dtype=inp.dtype) if h_init is None else h_init
                 hs = np.empty(k.shape, dtype=inp.dtype)
                 for t in range(k.shape[0]):
@@ -280,7 +276,7 @@ class MinGRU:
         d_out = d_output
         for layer in reversed(range(self.num_layers)):
             inp, k, u, hs, h_start = caches[layer]
-            z = _sigmoid(k)
+            z = sigmoid(k)
             delta = d_out.copy()
             if d_h_n is not None:
                 delta[-1] += d_h_n[layer]
