@@ -172,6 +172,33 @@ def test_notebook_outputs_have_no_paths_or_addresses(path):
     assert not problems, f"{path.name}:\n" + "\n".join(problems[:20])
 
 
+IGNORE_TAG = "nbval-ignore-output"
+ASSERTS = re.compile(r"^\s*assert\b|\bcheck_\w+\(|\bassert_\w+\(", re.M)
+
+
+@pytest.mark.parametrize("path", TOC_NOTEBOOKS, ids=nb_id)
+def test_uncompared_outputs_are_asserted(path):
+    """The comparison policy (conftest.py): a cell whose output nbval does not compare is checked.
+
+    A cell tagged ``nbval-ignore-output`` (training, timing) still runs, but nothing compares what
+    it prints or glues; the claims the prose makes from it must be asserts, in that cell or in
+    the code cell right after it.
+    """
+    cells = code_cells(read(path))
+    unchecked = []
+    for k, (i, cell) in enumerate(cells):
+        if IGNORE_TAG not in cell.metadata.get("tags", []):
+            continue
+        following = cells[k + 1][1].source if k + 1 < len(cells) else ""
+        if not (ASSERTS.search(cell.source) or ASSERTS.search(following)):
+            unchecked.append(i)
+    assert not unchecked, (
+        f"{path.name}: cells {unchecked} are tagged {IGNORE_TAG} but neither they nor the next "
+        "code cell assert anything; add an assert with a tolerance that holds across seeds and "
+        "CPUs (README, Contributing: what nbval compares)"
+    )
+
+
 # --- citations --------------------------------------------------------------------------------
 
 
