@@ -152,6 +152,39 @@ def test_keras_bidirectional_and_float32(kind):
     np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(layer(x)), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_keras_stack_converts_layer_by_layer(reset_after):
+    # two stacked Keras GRUs -> one two-layer state dict (layer=0, layer=1)
+    keras = _keras()
+    first = _keras_layer(keras, "GRU", reset_after, seed=10)
+    second = keras.layers.GRU(H, return_sequences=True, reset_after=reset_after, dtype="float64")
+    second.build((None, None, H))
+    rng = np.random.default_rng(11)
+    second.set_weights([rng.uniform(-0.6, 0.6, w.shape) for w in second.get_weights()])
+    state = {**keras_layer_to_state_dict(first, layer=0),
+             **keras_layer_to_state_dict(second, layer=1)}
+    kw = dict(num_layers=2, batch_first=True, dtype=torch.float64)
+    model = torch.nn.GRU(D, H, **kw) if reset_after else gt.GRU(D, H, reset_after=False, **kw)
+    model.load_state_dict(state)
+    x = rng.standard_normal((2, 8, D))
+    xt = keras.ops.convert_to_tensor(x, dtype="float64")
+    theirs = keras.ops.convert_to_numpy(second(first(xt)[0]))
+    np.testing.assert_allclose(_run_torch(model, x)[0], theirs, atol=KERAS_TOL, rtol=0)
+
+
+def test_keras_relu_simple_rnn():
+    keras = _keras()
+    layer = keras.layers.SimpleRNN(H, activation="relu", return_sequences=True, dtype="float64")
+    layer.build((None, None, D))
+    rng = np.random.default_rng(12)
+    layer.set_weights([rng.uniform(-0.6, 0.6, w.shape) for w in layer.get_weights()])
+    model = torch.nn.RNN(D, H, nonlinearity="relu", batch_first=True, dtype=torch.float64)
+    model.load_state_dict(keras_layer_to_state_dict(layer))
+    x = rng.standard_normal((2, 8, D))
+    theirs = keras.ops.convert_to_numpy(layer(keras.ops.convert_to_tensor(x, dtype="float64")))
+    np.testing.assert_allclose(_run_torch(model, x)[0], theirs, atol=KERAS_TOL, rtol=0)
+
+
 def test_keras_layer_refuses_what_torch_cannot_compute():
     keras = _keras()
     for layer, words in [(keras.layers.GRU(H, recurrent_activation="hard_sigmoid"),
@@ -213,6 +246,10 @@ def test_onnx_to_torch_matches_reference(kind, lbr, with_bias, direction):
         ours = _run_torch(model, x)
         np.testing.assert_allclose(ours[0], Y, atol=TOL, rtol=0)
         np.testing.assert_allclose(ours[1], Y_h, atol=TOL, rtol=0)
+        if kind == "GRU" and not lbr:              # and the NumPy twin of gru_lib's GRU
+            twin = gn.GRU(D, H, bias=with_bias, bidirectional=dirs == 2, reset_after=False)
+            twin.load_state_dict(state)
+            np.testing.assert_allclose(twin(x)[0], Y, atol=TOL, rtol=0)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -307,3 +344,39 @@ def test_bad_input_is_named(call, error, words):
     with pytest.raises(error, match=words):
         call()
 
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning",
+                            "ignore:Converting a tensor to a Python boolean")
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("kind", ["RNN", "GRU", "LSTM"])
+def test_agrees_with_torch_onnx_exporter(kind, bidirectional):
+    # A third implementation of the same layout: torch's own (TorchScript-based) ONNX exporter.
+    # Its initializers must be exactly what state_dict_to_onnx writes, and convert back exactly.
+    onnx = pytest.importorskip("onnx", reason="onnx is not installed (requirements.txt)")
+    import io
+
+    from onnx import numpy_helper
+
+    torch.manual_seed(8)
+    model = TORCH_NN[kind](D, H, bidirectional=bidirectional)
+    f = io.BytesIO()
+    torch.onnx.export(model, (torch.randn(5, 2, D),), f, dynamo=False)
+    graph = onnx.load_from_string(f.getvalue()).graph
+    node = next(n for n in graph.node if n.op_type == kind)
+    attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    inits = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    W, R, B = (inits[name] for name in node.input[1:4])
+    direction = attrs.get("direction", b"forward").decode()
+    back = onnx_to_state_dict(kind, W, R, B, direction=direction,
+                              linear_before_reset=attrs.get("linear_before_reset", 0))
+    state = model.state_dict()
+    assert list(back) == list(state)
+    for k, v in state.items():
+        assert torch.equal(back[k], v), k
+    ours, our_attrs = state_dict_to_onnx(kind, state)
+    for name, theirs in zip("WRB", (W, R, B), strict=True):
+        np.testing.assert_array_equal(ours[name], theirs)
+    assert our_attrs["direction"] == direction and our_attrs["hidden_size"] == attrs["hidden_size"]
+    if kind == "GRU":
+        assert our_attrs["linear_before_reset"] == attrs["linear_before_reset"] == 1
