@@ -86,6 +86,12 @@ class NGramLM:
     After :meth:`fit`: :meth:`log_probs` (natural log of the probability of each character),
     :meth:`prob_dist` (the next-character distribution ``(V,)`` after a context),
     :meth:`perplexity` and :meth:`bits_per_char`, and ``discounts`` (one per order).
+
+    Example (chapter 11's split; the recurrent models predict ``ids[1:]`` from ``ids[:-1]``, so
+    the baseline scores the same targets with the first character as context)::
+
+        lm = NGramLM(5, chars).fit(train_text)
+        lm.perplexity(valid_ids[1:], context=valid_ids[:1])
     """
 
     def __init__(self, order: int, vocab, discount=None, method: str = "kneser-ney"):
