@@ -334,6 +334,8 @@ BAD = [
                                 P=np.ones((1, 12))), ValueError, "nonzero peepholes"),
     (lambda: onnx_to_state_dict("RNN", np.zeros((1, 12, D)), np.zeros((1, 12, H))), ValueError,
      r"a RNN has 1 gate blocks.*got 12 \(3 gate blocks\)"),
+    (lambda: state_dict_to_onnx("LSTM", torch.nn.LSTM(D, H, proj_size=2).state_dict()),
+     ValueError, "has weight_hr_l0 \\(an LSTM with proj_size > 0\\)"),
     (lambda: state_dict_to_onnx("GRU", _gru_state(), reset_after=1), TypeError,
      "reset_after must be a bool, got int"),
 ]

@@ -17,21 +17,20 @@ elsewhere: the frameworks agree on the equations up to three things, all handled
 
    (``n``, ``h`` and ``c``/``g`` all name the candidate.) All three use ``h' = (1 − z) ⊙ n + z ⊙ h``
    for the GRU, so ``z`` means the same everywhere.
-3. **Biases and the reset placement.**
+3. **Biases and the reset placement.** (``lbr``: ONNX's ``linear_before_reset`` attribute;
+   ``GRU(reset_after=False)``: :class:`gru_lib.torch.GRU` or its NumPy twin.)
 
-   ==========================  ===============================  ==============================
-   source                      bias arrays                      equivalent in ``gru_lib``
-   ==========================  ===============================  ==============================
-   torch.nn GRU/LSTM/RNN       ``b_ih (G·H,)``, ``b_hh (G·H,)``  itself
-   Keras GRU reset_after=True  ``bias (2, 3H)``: rows input,     ``torch.nn.GRU``
-                               recurrent
-   Keras GRU reset_after=False ``bias (3H,)`` (input side only)  ``gru_lib GRU(reset_after=False)``
-   Keras LSTM, SimpleRNN       ``bias (G·H,)`` (one vector)      ``b_ih = bias``, ``b_hh = 0``
-   ONNX (all three)            ``B (dirs, 2·G·H)`` = ``[Wb|Rb]``  ``b_ih = Wb``, ``b_hh = Rb``
-   ONNX GRU                    ``linear_before_reset=1``         ``torch.nn.GRU``
-                               ``linear_before_reset=0`` (the    ``gru_lib GRU(reset_after=False)``
-                               ONNX default)
-   ==========================  ===============================  ==============================
+   ===========================  ===================================  ==========================
+   source                       bias arrays                          loads into
+   ===========================  ===================================  ==========================
+   torch.nn GRU/LSTM/RNN        ``b_ih``, ``b_hh``: ``(G·H,)`` each  itself
+   Keras GRU reset_after=True   ``bias (2, 3H)``: rows b_ih, b_hh    ``torch.nn.GRU``
+   Keras GRU reset_after=False  ``bias (3H,)``: b_ih; b_hh = 0       ``GRU(reset_after=False)``
+   Keras LSTM, SimpleRNN        ``bias (G·H,)``: b_ih; b_hh = 0      ``torch.nn.LSTM``/``RNN``
+   ONNX LSTM, RNN               ``B (dirs, 2·G·H)`` = b_ih | b_hh    ``torch.nn.LSTM``/``RNN``
+   ONNX GRU, lbr = 1            ``B (dirs, 6H)`` = b_ih | b_hh       ``torch.nn.GRU``
+   ONNX GRU, lbr = 0 (default)  ``B (dirs, 6H)`` = b_ih | b_hh       ``GRU(reset_after=False)``
+   ===========================  ===================================  ==========================
 
    Keras 2 / ``tf.keras`` under TF1 defaulted to ``reset_after=False`` (and ``hard_sigmoid``):
    such a GRU cannot be a ``torch.nn.GRU`` — ``r`` multiplies ``h`` *before* the product — so

@@ -71,6 +71,10 @@ def _tensor(a: np.ndarray) -> torch.Tensor:
 def _read_state(owner: str, kind: str, state_dict: Mapping, layer: int, reverse: bool):
     """``(W_ih, W_hh, b_ih, b_hh, H)`` of one layer/direction, checked; biases None if absent."""
     w_ih, w_hh, b_ih, b_hh = layer_param_names(layer, reverse, bias=True)
+    w_hr = w_hh.replace("weight_hh", "weight_hr")
+    if w_hr in state_dict:
+        raise ValueError(f"{owner}: state dict has {w_hr} (an LSTM with proj_size > 0); Keras "
+                         "and ONNX LSTMs have no projection, so it cannot be converted")
     missing = [k for k in (w_ih, w_hh) if k not in state_dict]
     if missing:
         raise ValueError(f"{owner}: state dict has no {missing}; it has {list(state_dict)}")
