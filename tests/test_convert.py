@@ -289,6 +289,10 @@ def _gru_state():
 
 BAD = [
     (lambda: keras_to_state_dict("GRU", _gru_keras_arrays()[:1]), ValueError, "got 1 arrays"),
+    (lambda: keras_to_state_dict("GRU", np.zeros((3, 4))), TypeError,
+     "expected weights as a list.*got ndarray"),
+    (lambda: keras_to_state_dict("GRU", _gru_keras_arrays(), reset_after=1), TypeError,
+     "reset_after must be None or a bool, got int"),
     (lambda: keras_to_state_dict("Conv", _gru_keras_arrays()), ValueError,
      "expected kind 'RNN'.*got 'Conv'"),
     (lambda: keras_to_state_dict("LSTM", _gru_keras_arrays()), ValueError,

@@ -46,8 +46,14 @@ def keras_to_state_dict(kind: str, weights: Sequence, *, reset_after: bool | Non
     """
     owner = "keras_to_state_dict"
     kind = _kind(owner, kind)
-    if isinstance(weights, np.ndarray) or len(weights) not in (2, 3):
-        n = "an array" if isinstance(weights, np.ndarray) else f"{len(weights)} arrays"
+    if not isinstance(weights, list | tuple):
+        raise TypeError(f"{owner}: expected weights as a list [kernel, recurrent_kernel, bias] "
+                        f"(layer.get_weights()), got {type(weights).__name__}")
+    if reset_after is not None and not isinstance(reset_after, bool):
+        raise TypeError(f"{owner}: reset_after must be None or a bool, got "
+                        f"{type(reset_after).__name__}")
+    if len(weights) not in (2, 3):
+        n = f"{len(weights)} arrays"
         raise ValueError(f"{owner}: expected [kernel, recurrent_kernel] or [kernel, "
                          f"recurrent_kernel, bias] as from layer.get_weights(), got {n}")
     kernel = _array(owner, "kernel", weights[0])
