@@ -243,10 +243,11 @@ def test_clip_stub_bad_return_and_input_untouched():
     res = check_clip_global_norm(lambda g, m: ({"weight_ih_l0": g["weight_ih_l0"]}, 1.0))
     assert not res.passed and "keys" in res.message
 
-    def in_place(grads, max_norm):  # modifying the input is allowed: the checker passes copies
+    def in_place(grads, max_norm):  # the caller's gradients must survive (issue 13)
         clipped, n = clip_global_norm(grads, max_norm)
         for k in grads:
             grads[k] *= 0
         return clipped, n
 
-    assert check_clip_global_norm(in_place).passed
+    res = check_clip_global_norm(in_place)
+    assert not res.passed and res.mistake == "in_place" and "`grads`" in res.message

@@ -30,12 +30,16 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises.progress import checked
 
 __all__ = ["check_clip_global_norm", "check_rnn_bptt", "check_rnn_step_backward"]
 
 _B, _D, _H, _T = 4, 5, 3, 6
 _GRAD_NAMES = ("dx", "dh", "dW_ih", "dW_hh", "db_ih", "db_hh")
+_STEP_LAYOUT = Layout(bias_args=("b_ih", "b_hh"), sizes=lambda a: {"B": a[1].shape[0]})
+_BPTT_LAYOUT = Layout(time_axis={"dxs": 0}, bias_args=("b_ih", "b_hh"),
+                      sizes=lambda a: {"T": a[0].shape[0], "B": a[0].shape[1]})
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,6 +154,7 @@ _STEP_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch03-step")
 def check_rnn_step_backward(fn: Callable) -> CheckResult:
     """Check a reader's backward of one tanh RNN step.
 
@@ -160,7 +165,7 @@ def check_rnn_step_backward(fn: Callable) -> CheckResult:
     place, transposed weight gradients, wrong weight in dh, bias gradient not summed).
     """
     return run_check("RNN step backward", fn, _reference_step_backward, _make_step_inputs,
-                     _GRAD_NAMES, _STEP_MISTAKES)
+                     _GRAD_NAMES, _STEP_MISTAKES, layout=_STEP_LAYOUT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -281,6 +286,7 @@ _BPTT_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch03-loop")
 def check_rnn_bptt(fn: Callable) -> CheckResult:
     """Check a reader's backpropagation through time for a whole tanh-RNN sequence.
 
@@ -294,7 +300,8 @@ def check_rnn_bptt(fn: Callable) -> CheckResult:
     """
     return run_check("backpropagation through time (gradient accumulated over time)", fn,
                      _reference_bptt, _make_bptt_inputs,
-                     ("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"), _BPTT_MISTAKES)
+                     ("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"), _BPTT_MISTAKES,
+                     layout=_BPTT_LAYOUT)
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,10 +437,11 @@ _CLIP_MISTAKES: list[Mistake] = [
 
 
 def _wrap_clip_candidate(fn: Callable) -> Callable:
-    """Call the reader's clip on copies, and turn its (dict, norm) answer into a flat tuple."""
+    """Turn the reader's (dict, norm) answer into a flat tuple (run_check passes copies and
+    reports a dict changed in place)."""
 
     def wrapped(grads, max_norm):
-        out = fn({k: v.copy() for k, v in grads.items()}, max_norm)
+        out = fn(grads, max_norm)
         if not (isinstance(out, tuple | list) and len(out) == 2 and isinstance(out[0], Mapping)):
             raise TypeError("return a pair (clipped_grads_dict, total_norm)")
         clipped, total = out
@@ -442,9 +450,11 @@ def _wrap_clip_candidate(fn: Callable) -> Callable:
                            f"keys {sorted(_CLIP_KEYS)}")
         return _flat(clipped, total)
 
+    wrapped.__wrapped__ = fn  # the reader's parameter names, for the messages
     return wrapped
 
 
+@checked("ex-ch04-clip")
 def check_clip_global_norm(fn: Callable) -> CheckResult:
     """Check a reader's global-norm gradient clipping.
 
@@ -458,4 +468,4 @@ def check_clip_global_norm(fn: Callable) -> CheckResult:
     return run_check("global-norm gradient clipping", _wrap_clip_candidate(fn), _reference_clip,
                      _make_clip_inputs_factory(), (*(f"clipped[{k!r}]" for k in _CLIP_KEYS),
                                                    "total_norm"),
-                     _CLIP_MISTAKES)
+                     _CLIP_MISTAKES, layout=Layout(order=("total_norm",)))

@@ -29,7 +29,8 @@ from itertools import permutations
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises.progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = [
@@ -153,6 +154,7 @@ _STEP_MISTAKES: list[Mistake] = [
 ] + [_order_mistake("".join(p)) for p in permutations("rzn") if "".join(p) != "rzn"]
 
 
+@checked("ex-ch07-4")
 def check_gru_step(fn: Callable) -> CheckResult:
     """Check a reader's GRU forward step against PyTorch's convention.
 
@@ -163,7 +165,8 @@ def check_gru_step(fn: Callable) -> CheckResult:
     the reset gate, a missing bias, tanh and sigmoid swapped).
     """
     return run_check("GRU step (PyTorch convention)", fn, _reference_step,
-                     _make_forward_inputs, ("h_next",), _STEP_MISTAKES)
+                     _make_forward_inputs, ("h_next",), _STEP_MISTAKES,
+                     layout=Layout(bias_args=("b_ih", "b_hh")))
 
 
 def _backward(dh_next, x, h, W_ih, W_hh, b_ih, b_hh, *, direct_path: bool = True,
@@ -196,6 +199,11 @@ def _backward(dh_next, x, h, W_ih, W_hh, b_ih, b_hh, *, direct_path: bool = True
     db_ih = dgi.sum(axis=0) if b_ih is not None else None
     db_hh = dgh.sum(axis=0) if b_hh is not None else None
     return dx, dh, dW_ih, dW_hh, db_ih, db_hh
+
+
+_BACKWARD_LAYOUT = Layout(
+    blocks={n: (0, "rzn") for n in ("dW_ih", "dW_hh", "db_ih", "db_hh")},
+    bias_args=("b_ih", "b_hh"), sizes=lambda a: {"B": a[1].shape[0]})
 
 
 def _reference_step_backward(dh_next, x, h, W_ih, W_hh, b_ih, b_hh):
@@ -249,6 +257,7 @@ _BACKWARD_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch07-5")
 def check_gru_step_backward(fn: Callable) -> CheckResult:
     """Check a reader's GRU backward step (PyTorch convention).
 
@@ -260,7 +269,7 @@ def check_gru_step_backward(fn: Callable) -> CheckResult:
     """
     return run_check("GRU step backward (PyTorch convention)", fn, _reference_step_backward,
                      _make_backward_inputs, ("dx", "dh", "dW_ih", "dW_hh", "db_ih", "db_hh"),
-                     _BACKWARD_MISTAKES)
+                     _BACKWARD_MISTAKES, layout=_BACKWARD_LAYOUT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,6 +340,7 @@ _SEQUENCE_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch08-4")
 def check_gru_sequence(fn: Callable) -> CheckResult:
     """Check a reader's one-layer GRU over a whole sequence against ``torch.nn.GRU``'s outputs.
 
@@ -340,7 +350,8 @@ def check_gru_sequence(fn: Callable) -> CheckResult:
     state not carried, h_n taken at the first step, time reversed, Cho's reset convention).
     """
     return run_check("GRU over a sequence (torch.nn.GRU layout)", fn, _reference_sequence,
-                     _make_sequence_inputs, ("output", "h_n"), _SEQUENCE_MISTAKES)
+                     _make_sequence_inputs, ("output", "h_n"), _SEQUENCE_MISTAKES,
+                     layout=Layout(time_axis={"output": 0}, bias_args=("b_ih", "b_hh")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,6 +409,7 @@ _SUMMARY_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch09-5")
 def check_bidirectional_summary(fn: Callable) -> CheckResult:
     """Check a reader's summary of a deep bidirectional GRU's run.
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises.progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["LSTM_STEP_MISTAKES", "check_lstm_step", "lstm_step_reference"]
@@ -147,6 +148,7 @@ def _make_inputs(rng: np.random.Generator) -> tuple:
     )
 
 
+@checked("ex-ch06-4")
 def check_lstm_step(fn) -> CheckResult:
     """Check the reader's ``fn(x, h, c, W_ih, W_hh, b_ih, b_hh) -> (h_next, c_next)``.
 
@@ -154,4 +156,5 @@ def check_lstm_step(fn) -> CheckResult:
     and, on a mismatch, names the known mistake it matches (see :data:`LSTM_STEP_MISTAKES`).
     """
     return run_check("LSTM step", fn, lstm_step_reference, _make_inputs,
-                     ("h_next", "c_next"), LSTM_STEP_MISTAKES)
+                     ("h_next", "c_next"), LSTM_STEP_MISTAKES,
+                     layout=Layout(bias_args=("b_ih", "b_hh")))
