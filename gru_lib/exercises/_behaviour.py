@@ -1,14 +1,14 @@
-"""Rules about *how* an answer computes, checked by what the code does rather than how it is spelled.
+"""Rules about *how* an answer computes, checked by what the code does, not how it is spelled.
 
 "No loop over time" cannot be checked by looking for ``a[t]``: the same loop can be written
-``a[t, :, :]``, ``a[t, ...]``, ``a[t:t+1]``, ``np.take(a, t, 0)``, after ``np.asarray``, in torch,
-in a comprehension or a generator. What every such loop has in common is that the reader's Python
-runs once per time step. :func:`python_lines` runs a function under :func:`sys.settrace` and counts
-the lines of Python it executes *outside* NumPy, torch, the standard library and the checkers'
-machinery (so the reader's own helpers count, the libraries' internals do not); :func:`grows_with_T` runs it at
-several lengths and says whether that count grows like ``T``. A vectorised answer executes the same
-number of lines for every ``T`` (or ``⌈log2 T⌉`` rounds' worth); a loop over time executes ``T``
-times more.
+``a[t, :, :]``, ``a[t, ...]``, ``a[t:t+1]``, ``np.take(a, t, 0)``, after ``np.asarray``, in
+torch, in a comprehension or a generator. What every such loop has in common is that the
+reader's Python runs once per time step. :func:`python_lines` runs a function under
+:func:`sys.settrace` and counts the lines of Python it executes *outside* NumPy, torch, the
+standard library and the checkers' machinery (so the reader's own helpers count, the libraries'
+internals do not); :func:`grows_with_T` runs it at several lengths and says whether that count
+grows like ``T``. A vectorised answer executes the same number of lines for every ``T`` (or
+``⌈log2 T⌉`` rounds' worth); a loop over time executes ``T`` times more.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ class Layout:
     ``bias_args``: names of the bias inputs; when the difference disappears with zero biases it is
     reported as a bias error. ``sizes(args)``: named sizes (``{"B": 4, "T": 6}``) for naming a
     constant factor (1/B, 1/T). ``order``: output names in the order to compare them (the root
-    quantity first, e.g. the norm before the arrays clipped with it).
+    quantity first, e.g. the norm before the arrays clipped with it). ``recurrent``: whether a
+    difference that starts at some step suggests a wrongly carried state (not for labels).
     """
 
     time_axis: dict[str, int] = field(default_factory=dict)
@@ -96,6 +97,7 @@ class Layout:
     bias_args: tuple[str, ...] = ()
     sizes: Callable[[tuple], dict[str, int]] | None = None
     order: tuple[str, ...] = ()
+    recurrent: bool = True  # time-step words point at what is carried from step to step
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,9 @@ def _same(a, b) -> bool:
     if isinstance(a, list | tuple):
         return (type(a) is type(b) and len(a) == len(b)
                 and all(_same(p, q) for p, q in zip(a, b, strict=True)))
-    try:
-        return bool(a == b)
-    except Exception:
-        return True
+    if isinstance(a, int | float | complex | str | bytes | np.number) or a is None:
+        return bool(a == b) or (a != a and b != b)  # NaN == NaN here
+    return True  # another object (a model, a callable): not compared
 
 
 def _arg_names(fns: Sequence[Callable], n: int) -> list[str]:
@@ -308,7 +309,8 @@ def _has_float32(got) -> bool:
 # The check
 # ------------------------------------------------------------------------------------------------
 
-_NOT_ATTEMPTED = "not attempted yet: replace the `raise NotImplementedError` with your implementation"
+_NOT_ATTEMPTED = ("not attempted yet: replace the `raise NotImplementedError` with your "
+                  "implementation")
 
 
 def call_reader(exercise: str, candidate: Callable, args: tuple, names: Sequence[str]

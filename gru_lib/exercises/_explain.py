@@ -203,17 +203,19 @@ def _factor_words(name: str, c: float, sizes: dict[str, int]) -> str:
     return f"{name} is the reference times {c:.4g}: the direction is right, the scale is not"
 
 
-def _steps_words(name: str, bad: list[int], n: int) -> str | None:
+def _steps_words(name: str, bad: list[int], n: int, recurrent: bool = True) -> str | None:
     if not bad or len(bad) == n:
         return None
     if len(bad) == 1:
         return f"{name} differs only at time step t = {bad[0]} (of 0 .. {n - 1})"
     if bad == list(range(bad[0], n)):
         return (f"{name} is right for time steps 0 .. {bad[0] - 1} and wrong from t = {bad[0]} "
-                f"on: look at what is carried from one step to the next")
+                f"on" + (": look at what is carried from one step to the next" if recurrent
+                         else ""))
     if bad == list(range(0, bad[-1] + 1)):
         return (f"{name} is right for time steps {bad[-1] + 1} .. {n - 1} and wrong for "
-                f"t ≤ {bad[-1]}: backwards in time, look at what is carried from step t+1 to t")
+                f"t ≤ {bad[-1]}" + (": backwards in time, look at what is carried from step "
+                                    "t+1 to t" if recurrent else ""))
     shown = ", ".join(map(str, bad[:6])) + (", ..." if len(bad) > 6 else "")
     return f"{name} differs at time steps {shown}"
 
@@ -263,7 +265,10 @@ def localise(candidate: Callable, reference: Callable, args: tuple, got, want,
     got = got if isinstance(got, tuple | list) and len(output_names) > 1 else (got,)
     want = want if isinstance(want, tuple) else (want,)
     names = list(output_names)
-    order = sorted(range(len(names)), key=lambda i: (names[i] not in layout.order, i))
+    first = list(layout.order)
+    order = sorted(range(len(names)),
+                   key=lambda i: (names[i] not in first,
+                                  first.index(names[i]) if names[i] in first else i))
     bad = [i for i in order if want[i] is not None
            and not _close(_np(got[i]), _np(want[i]), rtol, atol)]
     if not bad:
@@ -304,7 +309,7 @@ def localise(candidate: Callable, reference: Callable, args: tuple, got, want,
         ax = layout.time_axis[name]
         steps = [t for t in range(g.shape[ax])
                  if not _close(np.take(g, t, axis=ax), np.take(w, t, axis=ax), rtol, atol)]
-        words = _steps_words(name, steps, g.shape[ax])
+        words = _steps_words(name, steps, g.shape[ax], layout.recurrent)
         if words:
             pieces.append(words)
     if not pieces:

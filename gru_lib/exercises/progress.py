@@ -87,8 +87,8 @@ _register(
     "ex-ch12-greedy", 12, "greedy decoding", 2,
     "The decoder's first input is <bos> for every sequence of the batch; after that, each step's "
     "input is what the model chose at the previous step (no true target at test time).",
-    "Carry the decoder state: `logits, g = step(y, g)`, then feed back `y = logits.argmax(axis=-1)` "
-    "(the most probable token of each row, shape (B,)).",
+    "Carry the decoder state: `logits, g = step(y, g)`, then feed back "
+    "`y = logits.argmax(axis=-1)` (the most probable token of each row, shape (B,)).",
     "Collect the max_len chosen tokens (not <bos>) and return np.stack(...) of shape "
     "(max_len, B); call step exactly max_len times.")
 _register("ex-ch13-4", 13, "weight gradient after the loop", 1)
