@@ -210,9 +210,10 @@ def _form_problem(got, want: tuple, names: Sequence[str]) -> str | None:
                 f"({listed}): return them as a tuple, `return {listed}`")
     if k > 1 and isinstance(got, tuple) and len(got) != k:
         return f"your function returned {len(got)} value(s), expected {k}: ({listed})"
-    if k == 1 and isinstance(got, tuple) and want[0] is not None and np.ndim(want[0]) > 0:
-        return (f"your function returned a tuple of {len(got)} value(s), expected one array "
-                f"{names[0]}: return the array itself, not a tuple")
+    if k == 1 and isinstance(got, tuple) and want[0] is not None:
+        what = "array" if np.ndim(_to_numpy(want[0])) > 0 else "number"
+        return (f"your function returned a tuple of {len(got)} value(s), expected one {what} "
+                f"{names[0]}: return the {what} itself, not a tuple")
     return None
 
 
