@@ -55,7 +55,7 @@ def pytest_terminal_summary(terminalreporter):
 
 @pytest.fixture(autouse=True, scope="session")
 def _exercise_progress_in_tmp(tmp_path_factory):
-    """Checkers record the reader's progress (gru_lib.exercises.progress): in the tests, and in the
+    """Checkers record the reader's progress (gru_lib.exercises._progress): in the tests, and in the
     notebook kernels they start, that goes to a temporary directory, never to ~/.cache."""
     import os
 

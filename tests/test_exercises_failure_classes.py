@@ -211,7 +211,7 @@ def test_failure_class_is_named(case, variant):
 
 @pytest.mark.parametrize("case", CASES, ids=_IDS)
 def test_correct_answer_passes_and_is_recorded(case, tmp_path, monkeypatch):
-    from gru_lib.exercises import progress
+    from gru_lib.exercises import _progress as progress
 
     monkeypatch.setenv("GRU_LIB_DATA", str(tmp_path))
     res = case.check(case.correct)

@@ -32,7 +32,7 @@ _LIBRARY_DIRS = tuple({os.path.abspath(p) + os.sep for p in (
 
 
 _MACHINERY = tuple(os.path.join(_HERE, "exercises", f) for f in
-                   ("_core.py", "_explain.py", "_behaviour.py", "progress.py"))
+                   ("_core.py", "_explain.py", "_behaviour.py", "_progress.py"))
 
 
 def is_library_file(filename: str, *, gru_lib: bool = True) -> bool:
@@ -299,7 +299,7 @@ def localise(candidate: Callable, reference: Callable, args: tuple, got, want,
     if bias_pos:
         words = _bias_words(name, candidate, reference, args, i, bias_pos, rtol, atol)
         if words:
-            return words + tail
+            pieces.append(words)
     if name in layout.blocks:
         axis, letters = layout.blocks[name]
         words = _blocks_words(name, g, w, axis, letters, rtol, atol)

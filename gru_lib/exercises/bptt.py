@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 
 __all__ = ["check_clip_global_norm", "check_rnn_bptt", "check_rnn_step_backward"]
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["GATED_STEP_MISTAKES", "check_gated_step", "gated_step_reference"]

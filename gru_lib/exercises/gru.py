@@ -30,7 +30,7 @@ from itertools import permutations
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = [

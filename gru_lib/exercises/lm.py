@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 
 __all__ = ["check_perplexity", "check_temperature_probs"]
 

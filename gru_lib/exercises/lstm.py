@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["LSTM_BACKWARD_MISTAKES", "LSTM_STEP_MISTAKES", "check_lstm_step",

@@ -28,7 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["check_pattern_11_weights", "check_rnn_forward", "check_rnn_step", "heaviside"]

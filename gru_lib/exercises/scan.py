@@ -28,7 +28,7 @@ import numpy as np
 from gru_lib.exercises._behaviour import grows_with_T
 from gru_lib.exercises._core import CheckResult, Float32, Layout, Mistake, run_check
 from gru_lib.exercises._explain import describe_exception
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 
 __all__ = ["check_doubling_scan", "check_linear_scan", "check_weight_gradient",
            "reference_doubling_scan", "reference_linear_scan"]

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 
 __all__ = ["GREEDY_MISTAKES", "Decoder", "check_greedy_decode", "greedy_decode_reference"]
 

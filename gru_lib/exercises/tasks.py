@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
-from gru_lib.exercises.progress import checked
+from gru_lib.exercises._progress import checked
 from gru_lib.tasks import selective_copy
 
 __all__ = ["check_selective_copy_targets"]

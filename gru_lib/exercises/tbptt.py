@@ -26,8 +26,8 @@ from collections.abc import Callable
 import numpy as np
 
 from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises._progress import checked
 from gru_lib.exercises.bptt import _bptt, _forward_states, _make_weights
-from gru_lib.exercises.progress import checked
 
 __all__ = ["TRUNCATED_MISTAKES", "check_truncated_bptt", "truncated_bptt_reference"]
 
