@@ -168,3 +168,42 @@ def test_book_solution_passes_its_checker(notebook, check_name, fn_name, imports
     assert fn_name in ns, f"{notebook}: the solution of {label} does not define {fn_name}"
     res = check(ns[fn_name])
     assert res.passed, f"{notebook}, {label}: {res}"
+
+
+def _scaffold_cells():
+    """(notebook, the scaffold's def, checker name, committed output) for each check cell."""
+    out = []
+    for path in sorted(BOOK.glob("*.ipynb")):
+        defs = {}
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            src = "".join(cell["source"])
+            try:
+                tree = ast.parse(src)
+            except SyntaxError:
+                continue
+            defs.update({n.name: ast.unparse(n) for n in tree.body
+                         if isinstance(n, ast.FunctionDef)})
+            m = re.search(r"^(check_\w+)\((\w+)\)\s*$", src, re.M)
+            if m and m.group(1) in _CHECKERS:
+                shown = [o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])
+                         if o.get("output_type") == "execute_result"]
+                out.append((path.name, defs.get(m.group(2), ""), m.group(1), m.group(2),
+                            "".join(shown[0]) if shown else None))
+    return out
+
+
+_SCAFFOLDS = _scaffold_cells()
+
+
+@pytest.mark.parametrize(("notebook", "scaffold", "check_name", "fn_name", "shown"), _SCAFFOLDS,
+                         ids=[f"{c[0][:2]}-{c[2]}" for c in _SCAFFOLDS])
+def test_scaffold_cell_prints_what_the_notebook_shows(notebook, scaffold, check_name, fn_name,
+                                                      shown):
+    """nbval compares these outputs: the checkers' words for an untouched scaffold must not
+    drift from the committed notebooks."""
+    ns = _namespace()
+    exec(compile(scaffold, notebook, "exec"), ns)  # noqa: S102
+    res = _CHECKERS[check_name][0](ns[fn_name])
+    assert shown is not None and repr(res) == shown.strip("'\""), (repr(res), shown)
