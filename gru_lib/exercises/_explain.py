@@ -312,6 +312,13 @@ def localise(candidate: Callable, reference: Callable, args: tuple, got, want,
         words = _steps_words(name, steps, g.shape[ax], layout.recurrent)
         if words:
             pieces.append(words)
+    if not pieces and g.ndim >= 2 and name not in layout.time_axis:
+        rows = [r for r in range(g.shape[0]) if not _close(g[r], w[r], rtol, atol)]
+        if len(rows) < g.shape[0]:
+            shown = ", ".join(map(str, rows[:6])) + (", ..." if len(rows) > 6 else "")
+            pieces.append(f"{name} differs only in row{'s' if len(rows) > 1 else ''} {shown} "
+                          f"(of 0 .. {g.shape[0] - 1}; largest absolute difference {diff:.3g}): "
+                          f"the other rows are right")
     if not pieces:
         at = f" at index {tuple(int(k) for k in where)}" if where else ""
         pieces.append(f"{name} differs from the reference (largest absolute difference "
