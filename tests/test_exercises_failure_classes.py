@@ -167,7 +167,8 @@ def wrong_implementations(case: Case) -> dict:
         out = ref(*args)
         first = out[0] if isinstance(out, tuple) else out
         first = first.clone() if isinstance(first, torch.Tensor) else np.array(first, copy=True)
-        first[-1] = first[-1] + (1 if first.dtype.kind in "iu" else 0.25)
+        integer = str(first.dtype).removeprefix("torch.").startswith(("int", "uint"))
+        first[-1] = first[-1] + (1 if integer else 0.25)
         return (first, *out[1:]) if isinstance(out, tuple) else first
 
     fns = {"in_place": in_place, "none": no_return, "count": wrong_count, "raises": raises}
