@@ -54,3 +54,12 @@ def test_changing_the_parameter_dict_is_reported():
 
     res = ex.check_gated_step(gated_step)
     assert res.mistake == "in_place" and "`p`" in res.message
+
+
+def test_solution_for_the_book_passes():
+    def my_gated_step(x, h, p):
+        z = 1 / (1 + np.exp(-(x @ p["W_iz"].T + h @ p["W_hz"].T + p["b_z"])))
+        n = np.tanh(x @ p["W_in"].T + h @ p["W_hn"].T + p["b_n"])
+        return z * h + (1 - z) * n
+
+    assert ex.check_gated_step(my_gated_step).passed

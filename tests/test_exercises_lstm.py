@@ -159,3 +159,28 @@ def test_backward_unlisted_block_error_is_localised():
     assert not res.passed and res.mistake is None
     assert "db_ih only the block of the output gate o" in res.message
     assert "(dx, dh, dc are right)" in res.message
+
+
+def test_backward_solution_for_the_book_passes():
+    def my_lstm_step_backward(dh_next, dc_next, x, h, c, W_ih, W_hh, b_ih, b_hh):
+        H = h.shape[1]
+        a = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh            # the forward, recomputed
+
+        def sig(v):
+            return 1 / (1 + np.exp(-v))
+
+        i, f = sig(a[:, :H]), sig(a[:, H:2 * H])
+        g, o = np.tanh(a[:, 2 * H:3 * H]), sig(a[:, 3 * H:])
+        c_next = f * c + i * g
+        tc = np.tanh(c_next)
+        # the backward, the forward's lines in reverse order
+        do = dh_next * tc
+        dc_total = dc_next + dh_next * o * (1 - tc**2)
+        dc = dc_total * f
+        di, df, dg = dc_total * g, dc_total * c, dc_total * i
+        dA = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2),
+                             do * o * (1 - o)], axis=1)
+        db = dA.sum(axis=0)
+        return dA @ W_ih, dA @ W_hh, dc, dA.T @ x, dA.T @ h, db, db.copy()
+
+    assert check_lstm_step_backward(my_lstm_step_backward).passed

@@ -56,3 +56,15 @@ def test_argmax_over_the_wrong_axis_is_explained():
 
     res = ex.check_greedy_decode(greedy_decode)
     assert not res.passed and "axis=-1" in res.message and "line" in res.message
+
+
+def test_solution_for_the_book_passes():
+    def greedy_decode(step, g0, bos, max_len):
+        y, g, chosen = np.full(g0.shape[0], bos), g0, []
+        for _ in range(max_len):
+            logits, g = step(y, g)
+            y = logits.argmax(axis=-1)          # feed back the model's own choice
+            chosen.append(y)
+        return np.stack(chosen)                 # (max_len, B), time-major
+
+    assert ex.check_greedy_decode(greedy_decode).passed

@@ -64,3 +64,21 @@ def test_solution_built_on_the_chapter_bptt_passes():
 
     res = ex.check_truncated_bptt(my_truncated_bptt)
     assert res.passed, res.message
+
+
+def test_solution_for_the_book_passes():
+    """The solution proposed for the chapter 3 exercise (uses the chapter's my_bptt)."""
+    from gru_lib.exercises.bptt import _reference_bptt as my_bptt
+
+    def my_truncated_bptt(xs, h0, W_ih, W_hh, b_ih, b_hh, d_out, k):
+        hs = [h0]                                   # the forward over the whole sequence
+        for x in xs:
+            hs.append(np.tanh(x @ W_ih.T + b_ih + hs[-1] @ W_hh.T + b_hh))
+        total = [np.zeros_like(W_ih), np.zeros_like(W_hh), np.zeros_like(b_ih),
+                 np.zeros_like(b_hh)]
+        for s in range(0, xs.shape[0], k):          # one backward per chunk, from the true h_s
+            grads = my_bptt(xs[s:s + k], hs[s], W_ih, W_hh, b_ih, b_hh, d_out[s:s + k])[2:]
+            total = [a + g for a, g in zip(total, grads, strict=True)]
+        return tuple(total)
+
+    assert ex.check_truncated_bptt(my_truncated_bptt).passed

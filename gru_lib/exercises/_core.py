@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -40,7 +41,8 @@ import numpy as np
 
 from gru_lib.exercises._explain import describe_exception, localise
 
-__all__ = ["CheckResult", "Float32", "Layout", "Mistake", "compare_outputs", "run_check"]
+__all__ = ["CheckResult", "Float32", "Layout", "Mistake", "compare_outputs", "cycle_lengths",
+           "run_check"]
 
 # float32 carries ~7 significant digits: a correct float32 computation of a few dozen operations
 # lands within a few hundred units of roundoff of the float64 reference.
@@ -304,6 +306,16 @@ def _matches(got, want, rtol: float, atol: float, float32: bool = False) -> bool
 def _has_float32(got) -> bool:
     vals = got if isinstance(got, tuple | list) else (got,)
     return any(str(getattr(v, "dtype", "")) in ("float32", "torch.float32") for v in vals)
+
+
+def cycle_lengths(make: Callable, lengths: Sequence[int]) -> Callable[[np.random.Generator], tuple]:
+    """An input generator whose successive trials use sequence lengths ``lengths`` in turn.
+
+    Mistakes in how time is indexed (a hard-coded length, an off-by-one, an unstable sort) may
+    only show on long sequences, so every checker that indexes time includes a T >= 32 trial.
+    """
+    k = itertools.count()
+    return lambda rng: make(rng, lengths[next(k) % len(lengths)])
 
 
 # ------------------------------------------------------------------------------------------------

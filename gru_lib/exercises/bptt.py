@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, cycle_lengths, run_check
 from gru_lib.exercises._progress import checked
 from gru_lib.exercises.clip import check_clip_global_norm  # chapter 4 imports it from here
 
@@ -173,11 +173,11 @@ def check_rnn_step_backward(fn: Callable) -> CheckResult:
 # Backpropagation through a whole sequence
 # --------------------------------------------------------------------------------------------
 
-def _make_bptt_inputs(rng: np.random.Generator) -> tuple:
+def _make_bptt_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
     """Random (xs, h0, W_ih, W_hh, b_ih, b_hh, d_out), xs (T, B, D), d_out (T, B, H)."""
-    xs = rng.normal(size=(_T, _B, _D))
+    xs = rng.normal(size=(T, _B, _D))
     h0 = rng.uniform(-0.9, 0.9, size=(_B, _H))
-    d_out = rng.normal(size=(_T, _B, _H))
+    d_out = rng.normal(size=(T, _B, _H))
     return (xs, h0, *_make_weights(rng), d_out)
 
 
@@ -300,6 +300,6 @@ def check_rnn_bptt(fn: Callable) -> CheckResult:
     dh0 missing).
     """
     return run_check("backpropagation through time (gradient accumulated over time)", fn,
-                     _reference_bptt, _make_bptt_inputs,
+                     _reference_bptt, cycle_lengths(_make_bptt_inputs, (_T, 33, 5)),
                      ("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"), _BPTT_MISTAKES,
                      layout=_BPTT_LAYOUT)

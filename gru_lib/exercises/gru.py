@@ -29,7 +29,7 @@ from itertools import permutations
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, cycle_lengths, run_check
 from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
@@ -278,9 +278,9 @@ def check_gru_step_backward(fn: Callable) -> CheckResult:
 _T = 6
 
 
-def _make_sequence_inputs(rng: np.random.Generator) -> tuple:
+def _make_sequence_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
     x, _, W_ih, W_hh, b_ih, b_hh = _make_forward_inputs(rng)
-    xs = rng.normal(size=(_T, *x.shape))
+    xs = rng.normal(size=(T, *x.shape))
     h0 = rng.uniform(-0.9, 0.9, size=(1, _B, _H))
     return xs, h0, W_ih, W_hh, b_ih, b_hh
 
@@ -350,7 +350,8 @@ def check_gru_sequence(fn: Callable) -> CheckResult:
     state not carried, h_n taken at the first step, time reversed, Cho's reset convention).
     """
     return run_check("GRU over a sequence (torch.nn.GRU layout)", fn, _reference_sequence,
-                     _make_sequence_inputs, ("output", "h_n"), _SEQUENCE_MISTAKES,
+                     cycle_lengths(_make_sequence_inputs, (_T, 33, 7)), ("output", "h_n"),
+                     _SEQUENCE_MISTAKES,
                      layout=Layout(time_axis={"output": 0}, bias_args=("b_ih", "b_hh")))
 
 

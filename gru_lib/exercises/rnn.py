@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, cycle_lengths, run_check
 from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
@@ -199,8 +199,8 @@ def check_rnn_step(fn: Callable) -> CheckResult:
 # Chapter 2: the loop over time
 # ------------------------------------------------------------------------------------------------
 
-def _make_forward_inputs(rng: np.random.Generator) -> tuple:
-    x = rng.normal(size=(_T, _B, _D))
+def _make_forward_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
+    x = rng.normal(size=(T, _B, _D))
     h0 = rng.uniform(-0.9, 0.9, size=(_B, _H))
     _, _, W_ih, W_hh, b_ih, b_hh = _make_step_inputs(rng)
     return x, h0, W_ih, W_hh, b_ih, b_hh
@@ -256,7 +256,8 @@ def check_rnn_forward(fn: Callable) -> CheckResult:
     it recognises one: the state not carried across steps, the outputs shifted by one step, the
     time and batch axes confused.
     """
-    return run_check("RNN forward over time", fn, _reference_forward, _make_forward_inputs,
+    return run_check("RNN forward over time", fn, _reference_forward,
+                     cycle_lengths(_make_forward_inputs, (_T, 33, 7)),
                      ("output", "h_n"), _FORWARD_MISTAKES, layout=_FORWARD_LAYOUT)
 
 

@@ -26,7 +26,14 @@ import math
 import numpy as np
 
 from gru_lib.exercises._behaviour import grows_with_T
-from gru_lib.exercises._core import CheckResult, Float32, Layout, Mistake, run_check
+from gru_lib.exercises._core import (
+    CheckResult,
+    Float32,
+    Layout,
+    Mistake,
+    cycle_lengths,
+    run_check,
+)
 from gru_lib.exercises._explain import describe_exception
 from gru_lib.exercises._progress import checked
 
@@ -258,7 +265,8 @@ _DOUBLING_MISTAKES = (
 def check_linear_scan(fn) -> CheckResult:
     """Check ``fn(a, b, h0) -> h`` (T, B, H) against the loop ``h_t = a_t h_{t−1} + b_t``."""
     return run_check("linear recurrence, sequential", fn, reference_linear_scan,
-                     _make_scan_inputs, ("h",), _SCAN_MISTAKES, rtol=1e-9, atol=1e-12,
+                     cycle_lengths(_make_scan_inputs, (_T, 40, 8)), ("h",), _SCAN_MISTAKES,
+                     rtol=1e-9, atol=1e-12,
                      float32=_NEEDS_FLOAT64, layout=Layout(time_axis={"h": 0}))
 
 
