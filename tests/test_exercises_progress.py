@@ -63,7 +63,7 @@ def test_hints(capsys):
         exercises.hint("ex-ch99-1")
     for ex in exercises.EXERCISES.values():
         assert ex.kind == "code" and 1 <= ex.stars <= 3
-        assert not ex.hints or 2 <= len(ex.hints) <= 3
+        assert 2 <= len(ex.hints) <= 3, ex.label
 
 
 def test_default_location_is_the_user_cache(monkeypatch, tmp_path):
