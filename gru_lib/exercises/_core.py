@@ -110,10 +110,14 @@ class CheckResult:
     passed: bool
     message: str
     mistake: str | None = None  # the name of the diagnosed Mistake (or failure class), if any
+    label: str | None = None    # the exercise's label in the book, for hint()
 
     def __str__(self) -> str:
         mark = "PASSED" if self.passed else "NOT YET"
-        return f"[{mark}] {self.exercise}: {self.message}"
+        text = f"[{mark}] {self.exercise}: {self.message}"
+        if not self.passed and self.label and self.message != _NOT_ATTEMPTED:
+            text += f" (stuck? gru_lib.exercises.hint({self.label!r}, 1))"
+        return text
 
     def __repr__(self) -> str:  # notebooks show repr; keep it the same readable line
         return str(self)

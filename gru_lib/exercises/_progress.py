@@ -13,6 +13,7 @@ repository; if the file cannot be written (a read-only home, CI) the check runs 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -114,7 +115,7 @@ def checked(label: str) -> Callable[[Callable], Callable]:
     def wrap(check: Callable) -> Callable:
         @functools.wraps(check)
         def run(*args, **kwargs):
-            result = check(*args, **kwargs)
+            result = dataclasses.replace(check(*args, **kwargs), label=label)
             record(label, result.passed, attempted="not attempted yet" not in result.message)
             return result
 
