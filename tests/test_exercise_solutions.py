@@ -32,8 +32,8 @@ import pytest
 import torch
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
-_MODULES = ("rnn", "bptt", "tbptt", "clip", "gating", "lstm", "gru", "tasks", "lm", "seq2seq",
-            "scan")
+_MODULES = ("rnn", "bptt", "tbptt", "clip", "gating", "lstm", "gru", "bidirectional", "tasks",
+            "lm", "seq2seq", "scan")
 
 
 def _checkers() -> dict:

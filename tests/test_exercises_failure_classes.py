@@ -27,7 +27,19 @@ import numpy as np
 import pytest
 import torch
 
-from gru_lib.exercises import bptt, gating, gru, lm, lstm, rnn, scan, seq2seq, tasks, tbptt
+from gru_lib.exercises import (
+    bidirectional,
+    bptt,
+    gating,
+    gru,
+    lm,
+    lstm,
+    rnn,
+    scan,
+    seq2seq,
+    tasks,
+    tbptt,
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,8 @@ CASES = [
          tuple(gru._BACKWARD_MISTAKES)),
     Case("ex-ch08-4", gru.check_gru_sequence, gru._reference_sequence, 2, "accept", 1,
          tuple(gru._SEQUENCE_MISTAKES)),
-    Case("ex-ch09-5", gru.check_bidirectional_summary, gru._reference_summary, 1, "accept", 1,
-         tuple(gru._SUMMARY_MISTAKES)),
+    Case("ex-ch09-5", bidirectional.check_bidirectional_summary, bidirectional._reference_summary,
+         1, "accept", 1, tuple(bidirectional._SUMMARY_MISTAKES)),
     Case("ex-ch10-targets", tasks.check_selective_copy_targets, tasks._reference, 1, "n/a", 0,
          tuple(tasks._MISTAKES)),
     Case("ex-ch11-2", lm.check_perplexity, lm._reference_perplexity, 1, "accept", 0,

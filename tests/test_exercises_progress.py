@@ -39,8 +39,8 @@ def test_every_checker_is_registered():
     import importlib
 
     labels = set()
-    for mod in ("rnn", "bptt", "tbptt", "clip", "gating", "lstm", "gru", "tasks", "lm", "seq2seq",
-                "scan"):
+    for mod in ("rnn", "bptt", "tbptt", "clip", "gating", "lstm", "gru", "bidirectional",
+                "tasks", "lm", "seq2seq", "scan"):
         m = importlib.import_module(f"gru_lib.exercises.{mod}")
         labels |= {getattr(m, n).exercise_label for n in dir(m)
                    if n.startswith("check_") and hasattr(getattr(m, n), "exercise_label")}
