@@ -309,6 +309,10 @@ def tally():
 
 
 if __name__ == "__main__":  # the tally for the closing note
+    import os
+    import tempfile
+
+    os.environ["GRU_LIB_DATA"] = tempfile.mkdtemp()   # not the reader's progress file
     total = [0, 0, 0]
     for label, n, named, loc in tally():
         total = [total[0] + n, total[1] + named, total[2] + loc]
