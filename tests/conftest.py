@@ -51,3 +51,18 @@ def pytest_terminal_summary(terminalreporter):
     tr.write_line(f"worst finite-difference relative error: {r['worst_gradcheck']:.3e} "
                   f"({r['worst_gradcheck_name']})")
     tr.write_line(f"bad-input cases checked: {r['bad_input_cases']}")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _exercise_progress_in_tmp(tmp_path_factory):
+    """Checkers record the reader's progress (gru_lib.exercises._progress): in the tests, and in the
+    notebook kernels they start, that goes to a temporary directory, never to ~/.cache."""
+    import os
+
+    old = os.environ.get("GRU_LIB_DATA")
+    os.environ["GRU_LIB_DATA"] = str(tmp_path_factory.mktemp("gru_lib_data"))
+    yield
+    if old is None:
+        os.environ.pop("GRU_LIB_DATA", None)
+    else:
+        os.environ["GRU_LIB_DATA"] = old

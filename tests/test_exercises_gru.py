@@ -7,7 +7,6 @@ import torch
 
 from gru_lib.exercises import gru as ex
 from gru_lib.exercises.gru import (
-    check_bidirectional_summary,
     check_gru_sequence,
     check_gru_step,
     check_gru_step_backward,
@@ -145,28 +144,4 @@ def test_sequence_reference_passes_and_stub():
 @pytest.mark.parametrize("mistake", ex._SEQUENCE_MISTAKES, ids=lambda m: m.name)
 def test_sequence_mistake_is_named(mistake):
     res = check_gru_sequence(mistake.fn)
-    assert not res.passed and res.mistake == mistake.name, (res.mistake, res.message)
-
-
-def test_summary_reference_is_top_layer_final_states():
-    output, h_n, L = ex._make_bidirectional_inputs(np.random.default_rng(5))
-    H = h_n.shape[2]
-    s = ex._reference_summary(output, h_n, L)
-    # forward final = last output step's first half; backward final = first step's second half
-    np.testing.assert_array_equal(s[:, :H], output[-1, :, :H])
-    np.testing.assert_array_equal(s[:, H:], output[0, :, H:])
-
-
-def test_summary_reference_passes_and_stub():
-    assert check_bidirectional_summary(ex._reference_summary).passed
-
-    def stub(output, h_n, num_layers):
-        raise NotImplementedError
-
-    assert "not attempted" in check_bidirectional_summary(stub).message
-
-
-@pytest.mark.parametrize("mistake", ex._SUMMARY_MISTAKES, ids=lambda m: m.name)
-def test_summary_mistake_is_named(mistake):
-    res = check_bidirectional_summary(mistake.fn)
     assert not res.passed and res.mistake == mistake.name, (res.mistake, res.message)

@@ -38,3 +38,27 @@ def test_scaffold_is_not_attempted():
 def test_wrong_shape_is_reported():
     result = check_selective_copy_targets(lambda x, n: x.T)
     assert not result.passed and "shape" in result.message
+
+
+def test_unstable_argsort_is_rejected_at_large_T():
+    """Issue 13: np.argsort's default sort is stable only up to 16 elements; at T = 64 it is not."""
+    def unstable(x, n_copy):
+        T = x.shape[0] - n_copy
+        y = np.full_like(x, -1)
+        for b in range(x.shape[1]):
+            ctx = x[:T, b]
+            y[T:, b] = ctx[np.argsort(ctx == 0)[:n_copy]]
+        return y
+
+    def stable(x, n_copy):
+        T = x.shape[0] - n_copy
+        y = np.full_like(x, -1)
+        for b in range(x.shape[1]):
+            ctx = x[:T, b]
+            y[T:, b] = ctx[np.argsort(ctx == 0, kind="stable")[:n_copy]]
+        return y
+
+    assert ex._make_inputs(np.random.default_rng(0))[0].shape[0] - ex._N >= 32
+    res = check_selective_copy_targets(unstable)
+    assert not res.passed and res.mistake == "unstable_sort", res.message
+    assert check_selective_copy_targets(stable).passed

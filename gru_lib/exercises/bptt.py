@@ -12,9 +12,10 @@ weights in ``torch.nn.RNN``'s shapes, ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W
   ``d_out[t]`` is the gradient of the loss with respect to the *output* ``h_t`` (the partial
   derivative, holding later states fixed). The point of the exercise is the loop: the total
   gradient ``δ_t = d_out[t] + (∂h_{t+1}/∂h_t)^T δ_{t+1}`` and weight gradients summed over time.
-- :func:`check_clip_global_norm` (chapter {ref}`ch-vanishing`):
-  ``fn(grads, max_norm) -> (clipped, total_norm)``, global-norm clipping of a dict of gradients,
-  as ``torch.nn.utils.clip_grad_norm_`` does it.
+- :func:`check_clip_global_norm` (chapter {ref}`ch-vanishing`), re-exported from
+  :mod:`gru_lib.exercises.clip`: global-norm clipping of a dict of gradients.
+
+Float32 policy: accepted, with a float32 tolerance.
 
 Shapes of the random test problems: ``x`` (B, D), ``h`` (B, H), ``W_ih`` (H, D), ``W_hh`` (H, H),
 with D != H and B > 1, so that a transposed weight gradient or an unsummed bias gradient has a
@@ -25,17 +26,21 @@ names.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, cycle_lengths, run_check
+from gru_lib.exercises._progress import checked
+from gru_lib.exercises.clip import check_clip_global_norm  # chapter 4 imports it from here
 
 __all__ = ["check_clip_global_norm", "check_rnn_bptt", "check_rnn_step_backward"]
 
 _B, _D, _H, _T = 4, 5, 3, 6
 _GRAD_NAMES = ("dx", "dh", "dW_ih", "dW_hh", "db_ih", "db_hh")
+_STEP_LAYOUT = Layout(bias_args=("b_ih", "b_hh"), sizes=lambda a: {"B": a[1].shape[0]})
+_BPTT_LAYOUT = Layout(time_axis={"dxs": 0}, bias_args=("b_ih", "b_hh"),
+                      sizes=lambda a: {"T": a[0].shape[0], "B": a[0].shape[1]})
 
 
 # --------------------------------------------------------------------------------------------
@@ -150,6 +155,7 @@ _STEP_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch03-step")
 def check_rnn_step_backward(fn: Callable) -> CheckResult:
     """Check a reader's backward of one tanh RNN step.
 
@@ -160,18 +166,18 @@ def check_rnn_step_backward(fn: Callable) -> CheckResult:
     place, transposed weight gradients, wrong weight in dh, bias gradient not summed).
     """
     return run_check("RNN step backward", fn, _reference_step_backward, _make_step_inputs,
-                     _GRAD_NAMES, _STEP_MISTAKES)
+                     _GRAD_NAMES, _STEP_MISTAKES, layout=_STEP_LAYOUT)
 
 
 # --------------------------------------------------------------------------------------------
 # Backpropagation through a whole sequence
 # --------------------------------------------------------------------------------------------
 
-def _make_bptt_inputs(rng: np.random.Generator) -> tuple:
+def _make_bptt_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
     """Random (xs, h0, W_ih, W_hh, b_ih, b_hh, d_out), xs (T, B, D), d_out (T, B, H)."""
-    xs = rng.normal(size=(_T, _B, _D))
+    xs = rng.normal(size=(T, _B, _D))
     h0 = rng.uniform(-0.9, 0.9, size=(_B, _H))
-    d_out = rng.normal(size=(_T, _B, _H))
+    d_out = rng.normal(size=(T, _B, _H))
     return (xs, h0, *_make_weights(rng), d_out)
 
 
@@ -281,6 +287,7 @@ _BPTT_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch03-loop")
 def check_rnn_bptt(fn: Callable) -> CheckResult:
     """Check a reader's backpropagation through time for a whole tanh-RNN sequence.
 
@@ -293,169 +300,6 @@ def check_rnn_bptt(fn: Callable) -> CheckResult:
     dh0 missing).
     """
     return run_check("backpropagation through time (gradient accumulated over time)", fn,
-                     _reference_bptt, _make_bptt_inputs,
-                     ("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"), _BPTT_MISTAKES)
-
-
-# --------------------------------------------------------------------------------------------
-# Global-norm clipping (chapter 4)
-# --------------------------------------------------------------------------------------------
-
-_CLIP_KEYS = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
-_CLIP_SHAPES = ((_H, _D), (_H, _H), (_H,), (_H,))
-# max_norm as a multiple of the true global norm, trial by trial: clipped, not clipped, clipped.
-# A reader who always rescales passes the first trial and is caught by the second.
-_CLIP_PLAN = (0.3, 2.5, 0.6)
-
-
-def _make_clip_inputs_factory() -> Callable[[np.random.Generator], tuple]:
-    counter = itertools.count()
-
-    def make(rng: np.random.Generator) -> tuple:
-        ratio = _CLIP_PLAN[next(counter) % len(_CLIP_PLAN)]
-        scales = rng.uniform(0.5, 4.0, size=len(_CLIP_KEYS))
-        grads = {k: s * rng.normal(size=shape)
-                 for k, shape, s in zip(_CLIP_KEYS, _CLIP_SHAPES, scales, strict=True)}
-        n = np.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
-        return grads, float(ratio * n)
-
-    return make
-
-
-def _flat(clipped: Mapping, total) -> tuple:
-    """A (dict, norm) answer as a tuple of arrays in a fixed key order, for comparison."""
-    return (*(np.asarray(clipped[k]) for k in _CLIP_KEYS), np.asarray(float(total)))
-
-
-def _clip(grads, max_norm, *, norm: str = "l2", per_tensor: bool = False,
-          elementwise: bool = False, always: bool = False, never: bool = False,
-          inverted: bool = False, report: str = "before") -> tuple:
-    """Global-norm clipping with a switch for each known mistake (defaults: correct)."""
-    tensor_norms = [np.sqrt(np.sum(grads[k] ** 2)) for k in _CLIP_KEYS]
-    n = {"l2": np.sqrt(sum(t**2 for t in tensor_norms)),
-         "sum_of_norms": sum(tensor_norms),
-         "squared": sum(t**2 for t in tensor_norms),
-         "l1": sum(np.sum(np.abs(grads[k])) for k in _CLIP_KEYS),
-         "max": max(tensor_norms)}[norm]
-    if elementwise:
-        out = {k: np.clip(grads[k], -max_norm, max_norm) for k in _CLIP_KEYS}
-    elif per_tensor:
-        out = {k: grads[k] * min(1.0, max_norm / (t + 1e-6))
-               for k, t in zip(_CLIP_KEYS, tensor_norms, strict=True)}
-    else:
-        if never:
-            scale = 1.0
-        elif inverted:
-            scale = n / max_norm if n > max_norm else 1.0
-        elif always:
-            scale = max_norm / (n + 1e-6)
-        else:
-            scale = min(1.0, max_norm / (n + 1e-6))
-        out = {k: grads[k] * scale for k in _CLIP_KEYS}
-    total = n if report == "before" else np.sqrt(sum(np.sum(g**2) for g in out.values()))
-    return _flat(out, total)
-
-
-def _reference_clip(grads, max_norm):
-    """Global-norm clipping exactly as ``torch.nn.utils.clip_grad_norm_`` does it."""
-    return _clip(grads, max_norm)
-
-
-_CLIP_MISTAKES: list[Mistake] = [
-    Mistake(
-        name="per_tensor",
-        message=("each gradient tensor was clipped separately to max_norm: global-norm clipping "
-                 "computes ONE norm over all tensors together, sqrt(sum of every tensor's "
-                 "squared norm), and scales every tensor by the same factor, so the direction "
-                 "of the whole gradient is kept"),
-        fn=lambda g, m: _clip(g, m, per_tensor=True),
-    ),
-    Mistake(
-        name="elementwise",
-        message=("this is element-wise clipping (np.clip to [-max_norm, max_norm]), a different "
-                 "method: it cuts large components and keeps small ones, which changes the "
-                 "direction of the gradient. Global-norm clipping multiplies everything by one "
-                 "factor, min(1, max_norm / norm)"),
-        fn=lambda g, m: _clip(g, m, elementwise=True),
-    ),
-    Mistake(
-        name="always_rescale",
-        message=("the gradient is rescaled even when its norm is already below max_norm (it was "
-                 "made LONGER): clipping only shrinks, scale = min(1, max_norm / norm)"),
-        fn=lambda g, m: _clip(g, m, always=True),
-    ),
-    Mistake(
-        name="never_clipped",
-        message=("the gradient came back unchanged although its global norm exceeds max_norm: "
-                 "when norm > max_norm every tensor must be multiplied by max_norm / norm"),
-        fn=lambda g, m: _clip(g, m, never=True),
-    ),
-    Mistake(
-        name="inverted_ratio",
-        message=("the ratio is upside down: a too-long gradient is multiplied by "
-                 "max_norm / norm (< 1), not norm / max_norm"),
-        fn=lambda g, m: _clip(g, m, inverted=True),
-    ),
-    Mistake(
-        name="sum_of_norms",
-        message=("the global norm is not the sum of the tensors' norms: it is the Euclidean "
-                 "norm of all entries together, sqrt(sum over tensors of ||g_i||**2)"),
-        fn=lambda g, m: _clip(g, m, norm="sum_of_norms"),
-    ),
-    Mistake(
-        name="no_sqrt",
-        message=("the norm is missing its square root: sum of squares is the SQUARED norm; "
-                 "norm = sqrt(sum over tensors of (g_i**2).sum())"),
-        fn=lambda g, m: _clip(g, m, norm="squared"),
-    ),
-    Mistake(
-        name="l1_norm",
-        message=("the entries were not squared before summing (that is the L1 norm, the sum of "
-                 "absolute values): the global norm is sqrt(sum of g**2 over every entry)"),
-        fn=lambda g, m: _clip(g, m, norm="l1"),
-    ),
-    Mistake(
-        name="max_of_norms",
-        message=("the global norm is not the largest tensor norm: it is the Euclidean norm of "
-                 "all entries together, sqrt(sum over tensors of ||g_i||**2)"),
-        fn=lambda g, m: _clip(g, m, norm="max"),
-    ),
-    Mistake(
-        name="norm_after_clipping",
-        message=("the returned total_norm is the norm AFTER clipping; return the norm before "
-                 "clipping (as torch.nn.utils.clip_grad_norm_ does), the number worth logging"),
-        fn=lambda g, m: _clip(g, m, report="after"),
-    ),
-]
-
-
-def _wrap_clip_candidate(fn: Callable) -> Callable:
-    """Call the reader's clip on copies, and turn its (dict, norm) answer into a flat tuple."""
-
-    def wrapped(grads, max_norm):
-        out = fn({k: v.copy() for k, v in grads.items()}, max_norm)
-        if not (isinstance(out, tuple | list) and len(out) == 2 and isinstance(out[0], Mapping)):
-            raise TypeError("return a pair (clipped_grads_dict, total_norm)")
-        clipped, total = out
-        if set(clipped) != set(_CLIP_KEYS):
-            raise KeyError(f"the returned dict has keys {sorted(clipped)}, expected the input's "
-                           f"keys {sorted(_CLIP_KEYS)}")
-        return _flat(clipped, total)
-
-    return wrapped
-
-
-def check_clip_global_norm(fn: Callable) -> CheckResult:
-    """Check a reader's global-norm gradient clipping.
-
-    ``fn(grads, max_norm) -> (clipped, total_norm)``: ``grads`` is a dict name -> array (keys
-    like ``model.grads``); ``clipped`` a dict with the same keys, every array multiplied by
-    ``min(1, max_norm / (total_norm + 1e-6))``; ``total_norm`` the global norm before clipping,
-    ``sqrt(Σ_i ‖g_i‖²)``. Runs three cases, norm above, below, above the threshold. Names the
-    mistake when it recognises one (per-tensor or element-wise clipping, rescaling when below the
-    threshold, a wrong norm, the ratio inverted, the norm reported after clipping).
-    """
-    return run_check("global-norm gradient clipping", _wrap_clip_candidate(fn), _reference_clip,
-                     _make_clip_inputs_factory(), (*(f"clipped[{k!r}]" for k in _CLIP_KEYS),
-                                                   "total_norm"),
-                     _CLIP_MISTAKES)
+                     _reference_bptt, cycle_lengths(_make_bptt_inputs, (_T, 33, 5)),
+                     ("dxs", "dh0", "dW_ih", "dW_hh", "db_ih", "db_hh"), _BPTT_MISTAKES,
+                     layout=_BPTT_LAYOUT)

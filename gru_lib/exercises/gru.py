@@ -11,8 +11,9 @@ reset gate applied *after* the recurrent matrix product, ``h' = (1 - z) * n + z 
   the step's inputs rather than a cache, so the reader recomputes the forward quantities they need
   and no cache format has to be agreed on.
 
-Chapter 8 adds :func:`check_gru_sequence` (a whole sequence, torch.nn.GRU's outputs) and chapter 9
-:func:`check_bidirectional_summary` (the top layer's final states of a bidirectional GRU).
+Chapter 8 adds :func:`check_gru_sequence` (a whole sequence, torch.nn.GRU's outputs); chapter 9's
+:func:`check_bidirectional_summary` lives in :mod:`gru_lib.exercises.bidirectional` and is
+re-exported here, where the chapter imports it. Float32 policy: accepted, with a float32 tolerance.
 
 Shapes (row-major batches, as in the rest of the library): ``x`` (B, D), ``h`` (B, H), ``W_ih``
 (3H, D), ``W_hh`` (3H, H), ``b_ih`` and ``b_hh`` (3H,).
@@ -29,7 +30,9 @@ from itertools import permutations
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, cycle_lengths, run_check
+from gru_lib.exercises._progress import checked
+from gru_lib.exercises.bidirectional import check_bidirectional_summary  # ch. 9 imports it here
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = [
@@ -153,6 +156,7 @@ _STEP_MISTAKES: list[Mistake] = [
 ] + [_order_mistake("".join(p)) for p in permutations("rzn") if "".join(p) != "rzn"]
 
 
+@checked("ex-ch07-4")
 def check_gru_step(fn: Callable) -> CheckResult:
     """Check a reader's GRU forward step against PyTorch's convention.
 
@@ -163,7 +167,8 @@ def check_gru_step(fn: Callable) -> CheckResult:
     the reset gate, a missing bias, tanh and sigmoid swapped).
     """
     return run_check("GRU step (PyTorch convention)", fn, _reference_step,
-                     _make_forward_inputs, ("h_next",), _STEP_MISTAKES)
+                     _make_forward_inputs, ("h_next",), _STEP_MISTAKES,
+                     layout=Layout(bias_args=("b_ih", "b_hh")))
 
 
 def _backward(dh_next, x, h, W_ih, W_hh, b_ih, b_hh, *, direct_path: bool = True,
@@ -196,6 +201,11 @@ def _backward(dh_next, x, h, W_ih, W_hh, b_ih, b_hh, *, direct_path: bool = True
     db_ih = dgi.sum(axis=0) if b_ih is not None else None
     db_hh = dgh.sum(axis=0) if b_hh is not None else None
     return dx, dh, dW_ih, dW_hh, db_ih, db_hh
+
+
+_BACKWARD_LAYOUT = Layout(
+    blocks={n: (0, "rzn") for n in ("dW_ih", "dW_hh", "db_ih", "db_hh")},
+    bias_args=("b_ih", "b_hh"), sizes=lambda a: {"B": a[1].shape[0]})
 
 
 def _reference_step_backward(dh_next, x, h, W_ih, W_hh, b_ih, b_hh):
@@ -249,6 +259,7 @@ _BACKWARD_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch07-5")
 def check_gru_step_backward(fn: Callable) -> CheckResult:
     """Check a reader's GRU backward step (PyTorch convention).
 
@@ -260,7 +271,7 @@ def check_gru_step_backward(fn: Callable) -> CheckResult:
     """
     return run_check("GRU step backward (PyTorch convention)", fn, _reference_step_backward,
                      _make_backward_inputs, ("dx", "dh", "dW_ih", "dW_hh", "db_ih", "db_hh"),
-                     _BACKWARD_MISTAKES)
+                     _BACKWARD_MISTAKES, layout=_BACKWARD_LAYOUT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,9 +280,9 @@ def check_gru_step_backward(fn: Callable) -> CheckResult:
 _T = 6
 
 
-def _make_sequence_inputs(rng: np.random.Generator) -> tuple:
+def _make_sequence_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
     x, _, W_ih, W_hh, b_ih, b_hh = _make_forward_inputs(rng)
-    xs = rng.normal(size=(_T, *x.shape))
+    xs = rng.normal(size=(T, *x.shape))
     h0 = rng.uniform(-0.9, 0.9, size=(1, _B, _H))
     return xs, h0, W_ih, W_hh, b_ih, b_hh
 
@@ -331,6 +342,7 @@ _SEQUENCE_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch08-4")
 def check_gru_sequence(fn: Callable) -> CheckResult:
     """Check a reader's one-layer GRU over a whole sequence against ``torch.nn.GRU``'s outputs.
 
@@ -340,72 +352,6 @@ def check_gru_sequence(fn: Callable) -> CheckResult:
     state not carried, h_n taken at the first step, time reversed, Cho's reset convention).
     """
     return run_check("GRU over a sequence (torch.nn.GRU layout)", fn, _reference_sequence,
-                     _make_sequence_inputs, ("output", "h_n"), _SEQUENCE_MISTAKES)
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 9: the summary vector of a deep bidirectional GRU
-
-
-def _make_bidirectional_inputs(rng: np.random.Generator) -> tuple:
-    """(output, h_n, num_layers) of a real bidirectional ``torch.nn.GRU`` on a random input."""
-    import torch
-
-    num_layers = int(rng.integers(2, 4))
-    gen = torch.Generator().manual_seed(int(rng.integers(2**31)))
-    gru = torch.nn.GRU(_D, _H, num_layers=num_layers, bidirectional=True, dtype=torch.float64)
-    with torch.no_grad():
-        for p in gru.parameters():
-            p.uniform_(-0.8, 0.8, generator=gen)
-        x = torch.randn(_T, _B, _D, generator=gen, dtype=torch.float64)
-        output, h_n = gru(x)
-    return output.numpy(), h_n.numpy(), num_layers
-
-
-def _reference_summary(output, h_n, num_layers):
-    """Top layer: [final forward state | final backward state], shape (B, 2H)."""
-    return np.concatenate([h_n[2 * num_layers - 2], h_n[2 * num_layers - 1]], axis=1)
-
-
-_SUMMARY_MISTAKES: list[Mistake] = [
-    Mistake(
-        name="last_output",
-        message=("output[-1] is not the summary: its second half is the backward direction's "
-                 "state after reading only x_T; the backward direction finishes at t = 1, so its "
-                 "final state is output[0, :, H:] (or h_n[2*num_layers - 1])"),
-        fn=lambda output, h_n, L: output[-1],
-    ),
-    Mistake(
-        name="bottom_layer",
-        message=("these are the final states of the BOTTOM layer (h_n[0], h_n[1]); the top "
-                 "layer's are h_n[2*num_layers - 2] (forward) and h_n[2*num_layers - 1] "
-                 "(backward)"),
-        fn=lambda output, h_n, L: np.concatenate([h_n[0], h_n[1]], axis=1),
-    ),
-    Mistake(
-        name="directions_swapped",
-        message=("the two directions are swapped: torch.nn.GRU puts the forward direction first, "
-                 "in h_n and in the two halves of output"),
-        fn=lambda output, h_n, L: np.concatenate([h_n[2 * L - 1], h_n[2 * L - 2]], axis=1),
-    ),
-    Mistake(
-        name="direction_major",
-        message=("h_n is indexed as direction * num_layers + layer, but torch.nn.GRU's layout is "
-                 "layer * num_directions + direction: h_n.view(num_layers, 2, B, H)[layer, "
-                 "direction]"),
-        fn=lambda output, h_n, L: np.concatenate([h_n[L - 1], h_n[2 * L - 1]], axis=1),
-    ),
-]
-
-
-def check_bidirectional_summary(fn: Callable) -> CheckResult:
-    """Check a reader's summary of a deep bidirectional GRU's run.
-
-    ``fn(output, h_n, num_layers) -> summary`` where ``output`` (T, B, 2H) and ``h_n``
-    (2*num_layers, B, H) come from ``torch.nn.GRU(..., bidirectional=True)`` (as NumPy arrays),
-    and ``summary`` (B, 2H) is the top layer's final forward state followed by its final backward
-    state. Names the mistake when it recognises one (taking output[-1], the bottom layer, the
-    directions swapped, a direction-major reading of h_n).
-    """
-    return run_check("bidirectional GRU summary", fn, _reference_summary,
-                     _make_bidirectional_inputs, ("summary",), _SUMMARY_MISTAKES)
+                     cycle_lengths(_make_sequence_inputs, (_T, 33, 7)), ("output", "h_n"),
+                     _SEQUENCE_MISTAKES,
+                     layout=Layout(time_axis={"output": 0}, bias_args=("b_ih", "b_hh")))

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._progress import checked
 
 __all__ = ["check_perplexity", "check_temperature_probs"]
 
@@ -38,6 +39,22 @@ def _as_array(value) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     return np.asarray(value, dtype=np.float64)
+
+
+def _reader_out(fn: Callable) -> Callable:
+    """The reader's function with its answer made comparable: a tensor becomes an array of the
+    same dtype (so float32 is seen), a number a 0-d float64 array; None, lists and tuples are left
+    as they are, for the checker to name."""
+    def wrapped(*args):
+        value = fn(*args)
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu().numpy()
+        if isinstance(value, int | float | np.number):
+            return np.asarray(value, dtype=np.float64)
+        return value
+
+    wrapped.__wrapped__ = fn
+    return wrapped
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,17 +107,18 @@ _PPL_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch11-2")
 def check_perplexity(fn: Callable) -> CheckResult:
     """Check ``fn(logits, targets) -> perplexity`` (chapter {ref}`ch-char-lm`, ``eq-ch11-ppl``).
 
     ``logits`` is a float64 tensor ``(T, B, V)``, ``targets`` an int64 tensor ``(T, B)``.
     """
-    return run_check("perplexity", lambda *a: _as_array(fn(*a)),
+    return run_check("perplexity", _reader_out(fn),
                      lambda *a: _as_array(_reference_perplexity(*a)), _make_ppl_inputs,
                      ("perplexity",),
                      [Mistake(m.name, m.message, (lambda f: lambda *a: _as_array(f(*a)))(m.fn))
                       for m in _PPL_MISTAKES],
-                     rtol=1e-7, atol=1e-9)
+                     rtol=1e-5, atol=1e-9, input_names=("logits", "targets"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,13 +170,16 @@ _OVERFLOW = ("your function returns NaN or infinity on large logits: exp(logits 
 def _guard_overflow(fn: Callable) -> Callable:
     """Turn a non-finite result into an exception whose message names the overflow."""
     def wrapped(*args):
-        out = _as_array(fn(*args))
-        if not np.all(np.isfinite(out)):
+        out = _reader_out(fn)(*args)
+        if isinstance(out, np.ndarray) and out.dtype.kind == "f" and not np.all(np.isfinite(out)):
             raise FloatingPointError(_OVERFLOW)
         return out
+
+    wrapped.__wrapped__ = fn
     return wrapped
 
 
+@checked("ex-ch11-4")
 def check_temperature_probs(fn: Callable) -> CheckResult:
     """Check ``fn(logits, temperature) -> probs`` (chapter {ref}`ch-char-lm`).
 
@@ -171,4 +192,4 @@ def check_temperature_probs(fn: Callable) -> CheckResult:
                      _make_temp_inputs_factory(), ("probs",),
                      [Mistake(m.name, m.message, (lambda f: lambda *a: _as_array(f(*a)))(m.fn))
                       for m in _TEMP_MISTAKES],
-                     rtol=1e-7, atol=1e-12)
+                     rtol=1e-7, atol=1e-12, input_names=("logits", "temperature"))

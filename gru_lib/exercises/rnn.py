@@ -27,7 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, cycle_lengths, run_check
+from gru_lib.exercises._progress import checked
 from gru_lib.numpy.functional import sigmoid
 
 __all__ = ["check_pattern_11_weights", "check_rnn_forward", "check_rnn_step", "heaviside"]
@@ -35,6 +36,9 @@ __all__ = ["check_pattern_11_weights", "check_rnn_forward", "check_rnn_step", "h
 # Sizes of the random test problems: B, D and H all different, so that a transposed weight or a
 # transposed result has a shape of its own; T != B so that time and batch axes cannot be confused.
 _B, _D, _H, _T = 4, 5, 3, 6
+_BIASES = ("b_ih", "b_hh")
+_STEP_LAYOUT = Layout(bias_args=_BIASES)
+_FORWARD_LAYOUT = Layout(time_axis={"output": 0}, bias_args=_BIASES)
 
 
 
@@ -167,6 +171,7 @@ _STEP_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch02-step")
 def check_rnn_step(fn: Callable) -> CheckResult:
     """Check a reader's Elman RNN step against ``torch.nn.RNN``'s (tanh, two biases).
 
@@ -177,12 +182,13 @@ def check_rnn_step(fn: Callable) -> CheckResult:
     (sigmoid, ReLU), a missing bias, the previous state ignored, a result in column layout.
     """
     title = "RNN step"
-    res = run_check(title, fn, _reference_step, _make_step_inputs, ("h_next",), _STEP_MISTAKES)
+    res = run_check(title, fn, _reference_step, _make_step_inputs, ("h_next",), _STEP_MISTAKES,
+                    layout=_STEP_LAYOUT)
     if res.passed or not res.message.startswith("your function raised"):
         return res
     # It crashed on D != H. Mistakes that only type-check on square matrices show up on D == H.
     square = run_check(title, fn, _reference_step, _make_square_step_inputs, ("h_next",),
-                       _STEP_MISTAKES)
+                       _STEP_MISTAKES, layout=_STEP_LAYOUT)
     if square.mistake is not None:
         return CheckResult(title, False, square.message + f" (on D = H = {_H}; with D = {_D} "
                            f"your function raised an error)", mistake=square.mistake)
@@ -193,8 +199,8 @@ def check_rnn_step(fn: Callable) -> CheckResult:
 # Chapter 2: the loop over time
 # ------------------------------------------------------------------------------------------------
 
-def _make_forward_inputs(rng: np.random.Generator) -> tuple:
-    x = rng.normal(size=(_T, _B, _D))
+def _make_forward_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
+    x = rng.normal(size=(T, _B, _D))
     h0 = rng.uniform(-0.9, 0.9, size=(_B, _H))
     _, _, W_ih, W_hh, b_ih, b_hh = _make_step_inputs(rng)
     return x, h0, W_ih, W_hh, b_ih, b_hh
@@ -241,6 +247,7 @@ _FORWARD_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch02-forward")
 def check_rnn_forward(fn: Callable) -> CheckResult:
     """Check a reader's loop of the RNN step over a time-major sequence.
 
@@ -249,8 +256,9 @@ def check_rnn_forward(fn: Callable) -> CheckResult:
     it recognises one: the state not carried across steps, the outputs shifted by one step, the
     time and batch axes confused.
     """
-    return run_check("RNN forward over time", fn, _reference_forward, _make_forward_inputs,
-                     ("output", "h_n"), _FORWARD_MISTAKES)
+    return run_check("RNN forward over time", fn, _reference_forward,
+                     cycle_lengths(_make_forward_inputs, (_T, 33, 7)),
+                     ("output", "h_n"), _FORWARD_MISTAKES, layout=_FORWARD_LAYOUT)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -336,6 +344,7 @@ _PATTERN_MISTAKES: list[Mistake] = [
 ]
 
 
+@checked("ex-ch01-latch")
 def check_pattern_11_weights(fn: Callable) -> CheckResult:
     """Check hand-set weights of a threshold RNN that detects two consecutive ones.
 

@@ -11,8 +11,12 @@
 - :func:`check_doubling_scan`: the same contract, computed by the doubling (Hillis–Steele)
   prefix scan with the associative operator ``(a, b) ∘ (a', b') = (a a', a' b + b')``
   in ``⌈log2 T⌉`` vectorised rounds. Besides the values, the checker verifies that the reader's
-  function does not loop over time: on a length-100 input whose arrays count how often a single
-  time step is read (``a[t]``), more than ``2⌈log2 T⌉ + 2`` such reads is reported as a loop.
+  function does not loop over time, by behaviour: the number of Python lines it executes at
+  T = 64, 256, 1024 must not grow like T (:mod:`gru_lib.exercises._behaviour`), so a loop is
+  caught however it indexes time (``a[t]``, ``a[t, ...]``, ``a[t:t+1]``, ``np.take``, torch).
+
+Float32 policy: the scans are checked in float64 only (the chapter measures float32's error
+separately); the weight gradient accepts float32 with a float32 tolerance.
 """
 
 from __future__ import annotations
@@ -21,7 +25,17 @@ import math
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._behaviour import grows_with_T
+from gru_lib.exercises._core import (
+    CheckResult,
+    Float32,
+    Layout,
+    Mistake,
+    cycle_lengths,
+    run_check,
+)
+from gru_lib.exercises._explain import describe_exception
+from gru_lib.exercises._progress import checked
 
 __all__ = ["check_doubling_scan", "check_linear_scan", "check_weight_gradient",
            "reference_doubling_scan", "reference_linear_scan"]
@@ -33,8 +47,8 @@ _T, _B, _K, _D, _H = 7, 3, 6, 4, 5
 # Chapter 13: weight gradients after the loop
 # ------------------------------------------------------------------------------------------------
 
-def _make_grad_inputs(rng: np.random.Generator) -> tuple:
-    return rng.normal(size=(_T, _B, _K)), rng.normal(size=(_T, _B, _D))
+def _make_grad_inputs(rng: np.random.Generator, T: int = _T) -> tuple:
+    return rng.normal(size=(T, _B, _K)), rng.normal(size=(T, _B, _D))
 
 
 def _reference_weight_gradient(d_g, x):
@@ -86,10 +100,34 @@ _WG_MISTAKES = (
 )
 
 
+@checked("ex-ch13-4")
 def check_weight_gradient(fn) -> CheckResult:
-    """Check ``fn(d_g, x) -> (dW, db)`` against ``dW = Σ_t d_g[t]^T x[t]``, ``db = Σ_{t,b} d_g``."""
-    return run_check("weight gradient after the loop", fn, _reference_weight_gradient,
-                     _make_grad_inputs, ("dW", "db"), _WG_MISTAKES)
+    """Check ``fn(d_g, x) -> (dW, db)`` against ``dW = Σ_t d_g[t]^T x[t]``, ``db = Σ_{t,b} d_g``.
+
+    Besides the values (at T = 7 and T = 64), the exercise's rule "one product, not a loop over t"
+    is checked by behaviour: ``fn`` runs at T = 8, 64 and 512 under a line tracer, and a number of
+    executed Python lines that grows with T is reported as a loop over time.
+    """
+    name = "weight gradient after the loop"
+    layout = Layout(sizes=lambda a: {"T": a[0].shape[0], "B": a[0].shape[1]})
+    for T in (_T, 64):
+        res = run_check(name, fn, _reference_weight_gradient,
+                        lambda rng, n=T: _make_grad_inputs(rng, n), ("dW", "db"), _WG_MISTAKES,
+                        layout=layout, seed=T, trials=3 if T == _T else 1)
+        if not res.passed:
+            return res
+    try:
+        loops, counts = grows_with_T(
+            fn, lambda n: _make_grad_inputs(np.random.default_rng(n), n), (8, 64, 512))
+    except Exception as exc:
+        return CheckResult(name, False, describe_exception(exc))
+    if loops:
+        return CheckResult(name, False, _loop_message(
+            counts, "Reshape d_g to (T·B, K) and x to (T·B, D) and use ONE product, "
+                    "rows_g.T @ rows_x: the same sum, computed by one large matrix product"),
+            mistake="loops_over_time")
+    return CheckResult(name, True, "matches the reference at T = 7 and T = 64, with no loop over "
+                       "time")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -223,49 +261,59 @@ _DOUBLING_MISTAKES = (
 ) + tuple(m for m in _SCAN_MISTAKES if m.name != "ignores_h0")
 
 
+@checked("ex-ch14-3")
 def check_linear_scan(fn) -> CheckResult:
     """Check ``fn(a, b, h0) -> h`` (T, B, H) against the loop ``h_t = a_t h_{t−1} + b_t``."""
     return run_check("linear recurrence, sequential", fn, reference_linear_scan,
-                     _make_scan_inputs, ("h",), _SCAN_MISTAKES, rtol=1e-9, atol=1e-12)
+                     cycle_lengths(_make_scan_inputs, (_T, 40, 8)), ("h",), _SCAN_MISTAKES,
+                     rtol=1e-9, atol=1e-12,
+                     float32=_NEEDS_FLOAT64, layout=Layout(time_axis={"h": 0}))
 
 
-class _Counted(np.ndarray):
-    """An array that counts how often it is indexed by a plain integer (a loop over time)."""
+_NEEDS_FLOAT64 = Float32(
+    reason="chapter 14 compares its scans with this loop to float64 rounding (1e-9 here); "
+           "float32's error, which grows with T for a scan, is measured separately in the chapter")
 
-    int_reads = 0
-
-    def __getitem__(self, key):
-        if isinstance(key, int | np.integer):
-            _Counted.int_reads += 1
-        return super().__getitem__(key)
+_SCAN_LENGTHS = (64, 256, 1024)
 
 
-def check_doubling_scan(fn, T: int = 100) -> CheckResult:
-    """Check ``fn(a, b, h0) -> h`` against the loop, and that it takes O(log T) rounds.
+def _loop_message(counts: dict[int, int], what: str) -> str:
+    items = list(counts.items())
+    shown = ", ".join([f"{items[0][1]} lines of Python for T = {items[0][0]}"]
+                      + [f"{n} for T = {T}" for T, n in items[1:]])
+    return (f"the values are right, but your function runs a loop over time: it executed {shown}, "
+            f"growing with T as a loop over t does, however it is written "
+            f"(a[t], a[t, ...], a[t:t+1], np.take, a comprehension, torch). {what}")
+
+
+@checked("ex-ch14-4")
+def check_doubling_scan(fn, T: int = 1024) -> CheckResult:
+    """Check ``fn(a, b, h0) -> h`` against the loop, and that it takes O(log T) vectorised rounds.
 
     Values are checked on random inputs of several lengths (7, 8 and 9 steps, so a power of two and
-    its neighbours); then ``fn`` runs on a length-``T`` input whose arrays count integer indexing:
-    more than ``2⌈log2 T⌉ + 2`` such reads means a loop over time.
+    its neighbours, then 33 and ``T``). Then ``fn`` runs at T = 64, 256 and 1024 under a line
+    tracer (:mod:`gru_lib.exercises._behaviour`): a loop over time executes its body once per step,
+    so the number of Python lines it runs grows like T, whatever the indexing; the doubling scan
+    runs ``⌈log2 T⌉`` rounds of whole-array operations, a few lines more per doubling of T.
     """
     name = "linear recurrence, doubling scan"
-    for T_small in (_T, 8, 9):
+    for T_small in (_T, 8, 9, 33, T):
         res = run_check(name, fn, reference_linear_scan,
                         lambda rng, n=T_small: _make_scan_inputs(rng, n), ("h",),
-                        _DOUBLING_MISTAKES, rtol=1e-9, atol=1e-12, seed=T_small)
+                        _DOUBLING_MISTAKES, rtol=1e-9, atol=1e-12, seed=T_small,
+                        trials=3 if T_small < 64 else 1, float32=_NEEDS_FLOAT64,
+                        layout=Layout(time_axis={"h": 0}))
         if not res.passed:
             return res
-    a, b, h0 = _make_scan_inputs(np.random.default_rng(1), T)
-    _Counted.int_reads = 0
     try:
-        fn(a.view(_Counted), b.view(_Counted), h0.view(_Counted))
+        loops, counts = grows_with_T(
+            fn, lambda n: _make_scan_inputs(np.random.default_rng(n), n), _SCAN_LENGTHS)
     except Exception as exc:  # the values were right above; report rather than crash
-        return CheckResult(name, False, f"your function raised {type(exc).__name__} on a longer "
-                           f"input: {exc}")
-    limit = 2 * math.ceil(math.log2(T)) + 2
-    if _Counted.int_reads > limit:
-        return CheckResult(name, False, f"the values are right, but your function indexed single "
-                           f"time steps {_Counted.int_reads} times for T = {T}: that is a loop "
-                           f"over time; the doubling scan needs only ⌈log2 T⌉ = "
-                           f"{math.ceil(math.log2(T))} vectorised rounds",
-                           mistake="loops_over_time")
-    return CheckResult(name, True, "matches the loop on 3 lengths, in O(log T) vectorised rounds")
+        return CheckResult(name, False, describe_exception(exc))
+    if loops:
+        rounds = ", ".join(f"{math.ceil(math.log2(n))}" for n in _SCAN_LENGTHS)
+        return CheckResult(name, False, _loop_message(
+            counts, f"The doubling scan needs only ⌈log2 T⌉ = {rounds} vectorised rounds: "
+                    f"combine whole slices, A[d:] * A[:-d], once per round"),
+            mistake="loops_over_time")
+    return CheckResult(name, True, "matches the loop on 5 lengths, in O(log T) vectorised rounds")

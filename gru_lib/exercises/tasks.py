@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from gru_lib.exercises._core import CheckResult, Mistake, run_check
+from gru_lib.exercises._core import CheckResult, Layout, Mistake, run_check
+from gru_lib.exercises._progress import checked
 from gru_lib.tasks import selective_copy
 
 __all__ = ["check_selective_copy_targets"]
 
-_B, _T, _N, _K = 5, 12, 3, 6
+# T >= 32: NumPy's default argsort (introsort) is stable on short arrays only (insertion sort up
+# to 16 elements), so an unstable sort of the context passes at T = 12 and fails here.
+_B, _T, _N, _K = 6, 64, 8, 6
 
 
 def _make_inputs(rng: np.random.Generator) -> tuple:
@@ -56,13 +59,24 @@ _MISTAKES = [
     Mistake("first_n", "you copied the first n_copy context tokens, as in the copy-memory task; "
             "in selective copy the symbols sit at random positions among blanks",
             lambda x, n: _targets(x, n, pick=lambda c, k: c[:k])),
+    Mistake("unstable_sort", "the symbols come back in a scrambled order: np.argsort's default "
+            "sort (quicksort) is not stable, so positions with equal keys (all the non-blank "
+            "ones) are not kept in their order once the context is longer than 16 steps. Use "
+            "np.argsort(..., kind='stable'), or simply np.flatnonzero(context) / "
+            "context[context != 0]",
+            lambda x, n: _targets(x, n, pick=lambda c, k: c[np.argsort(c == 0)[:k]])),
     Mistake("last_n", "you copied the last n_copy context tokens; the symbols sit at random "
             "positions among blanks, so find the non-blank ones",
             lambda x, n: _targets(x, n, pick=lambda c, k: c[-k:])),
 ]
 
 
+@checked("ex-ch10-targets")
 def check_selective_copy_targets(fn) -> CheckResult:
-    """Check ``fn(x, n_copy) -> y`` against the selective-copy labels on random batches."""
+    """Check ``fn(x, n_copy) -> y`` against the selective-copy labels on random batches.
+
+    The batches have T = 64 context steps and 8 symbols to recall, long enough for an unstable
+    sort of the context to scramble the symbols (it passes at T ≤ 16).
+    """
     return run_check("selective-copy targets", fn, _reference, _make_inputs, ("y",), _MISTAKES,
-                     rtol=0, atol=0)
+                     rtol=0, atol=0, layout=Layout(time_axis={"y": 0}, recurrent=False))
