@@ -6,9 +6,18 @@ bodies can be pure math. The layers (:class:`RecurrentBase` and its subclasses) 
 arguments once per call and then loop over layers, directions and time steps; that loop, and its
 mirror image for backpropagation through time, is written once here for all three cells. Messages
 use the same words as :mod:`gru_lib._spec`, so both backends reject the same mistakes alike.
+
+Conventions shared with :mod:`gru_lib.torch`: the initial state is ``hx`` (the old NumPy name
+``h0=`` still works with a ``FutureWarning``); ``lengths=`` gives each sequence its own length
+(padded steps leave the state unchanged and output zeros, as ``torch.nn`` runs a
+``PackedSequence``); ``dropout`` acts between layers in training mode (``train()``/``eval()``).
+The step functions return ``(h_next, cache)`` (LSTM ``(h_next, c_next, cache)``), where the torch
+twins return only the new state(s).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -100,13 +109,16 @@ class RecurrentBase:
 
     MODE = ""
     NUM_STATES = 1
+    STATE_NAMES = ("hx",)          # the names messages use for the initial state(s)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 bidirectional=False, *, dtype=np.float64, rng=None):
+                 dropout=0.0, bidirectional=False, *, dtype=np.float64, rng=None):
         owner = type(self).__name__
         (self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
          self.bidirectional) = _spec.check_constructor(owner, input_size, hidden_size, num_layers,
                                                        bias, batch_first, bidirectional)
+        self.dropout = _spec.check_dropout(owner, dropout, self.num_layers, stacklevel=5)
+        self.training = True
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"{owner}: dtype must be float32 or float64, got {self.dtype}")
@@ -119,7 +131,17 @@ class RecurrentBase:
         self.params = {name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
                        for name, shape in self._shapes().items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.rng = rng                 # also draws the dropout masks
         self._cache = None
+
+    def train(self, mode: bool = True):
+        """Training mode (dropout active), as ``nn.Module.train``; returns ``self``."""
+        self.training = _spec._check_bool(type(self).__name__, "mode", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (no dropout), as ``nn.Module.eval``; returns ``self``."""
+        return self.train(False)
 
     # -- parameters -------------------------------------------------------------------------
     @property
@@ -163,7 +185,8 @@ class RecurrentBase:
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra})"
 
     def _extra_repr(self) -> dict:
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "bidirectional": False}
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False}
         return {k: getattr(self, k) for k, v in defaults.items() if getattr(self, k) != v}
 
     # -- the two hooks a cell provides ------------------------------------------------------
@@ -210,17 +233,81 @@ class RecurrentBase:
                     acc += g
         return dx_all, d_state, tuple(total)
 
+    # -- the same two loops for sequences of their own lengths ------------------------------
+    def _layer_forward_masked(self, x, state: tuple, weights: tuple, reverse: bool, mask):
+        r""":meth:`_layer_forward` where ``mask`` ``(T, B)`` marks each sequence's real steps.
+
+        .. math::
+            s_t = m_t\, \mathrm{cell}(x_t, s_{t-1}) + (1 - m_t)\, s_{t-1}, \qquad
+            \text{output}_t = m_t\, h_t
+
+        so a padded step carries the state over unchanged and outputs zero; the reverse
+        direction starts at each sequence's last real step. Uses :meth:`_step`, so subclasses
+        with their own layer kernels (FastGRU) get lengths for free.
+        """
+        T = x.shape[0]
+        hs = np.empty((T,) + state[0].shape, dtype=self.dtype)
+        step_caches = [None] * T
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            keep = mask[t][:, None]
+            new, step_caches[t] = self._step(x[t], state, weights)
+            state = tuple(np.where(keep, n, s) for n, s in zip(new, state, strict=True))
+            hs[t] = np.where(keep, new[0], 0.0)
+        return hs, state, step_caches
+
+    def _layer_backward_masked(self, d_hs, d_state: tuple, step_caches, reverse: bool, mask):
+        """Backward of :meth:`_layer_forward_masked`: the mask routes each gradient.
+
+        Where ``m_t = 1`` the gradient of :math:`s_t` (plus the output's) enters the cell's
+        backward; where ``m_t = 0`` it passes to :math:`s_{t-1}` untouched, and the output,
+        a constant zero there, sends nothing.
+        """
+        T = d_hs.shape[0]
+        dx_all, total = None, None
+        for t in (range(T) if reverse else range(T - 1, -1, -1)):
+            keep = mask[t][:, None]
+            d_new = tuple(np.where(keep, g, 0.0)
+                          for g in (d_state[0] + d_hs[t],) + d_state[1:])
+            dx, d_prev, d_params = self._step_backward(d_new, step_caches[t])
+            d_state = tuple(p + np.where(keep, 0.0, g)
+                            for p, g in zip(d_prev, d_state, strict=True))
+            if dx_all is None:
+                dx_all = np.empty((T,) + dx.shape, dtype=self.dtype)
+                total = [None if g is None else np.zeros_like(g) for g in d_params]
+            dx_all[t] = dx
+            for acc, g in zip(total, d_params, strict=True):
+                if acc is not None:
+                    acc += g
+        return dx_all, d_state, tuple(total)
+
+    def _dropout_mask(self, shape) -> np.ndarray:
+        """Keep each element with probability ``1 − p``, scaled by ``1/(1 − p)`` (inverted dropout).
+
+        Drawn from ``self.rng``; the same law as ``torch.nn``'s, not the same random numbers.
+        """
+        p = self.dropout
+        if p == 1:
+            return np.zeros(shape, dtype=self.dtype)
+        return ((self.rng.random(shape) >= p) / (1.0 - p)).astype(self.dtype)
+
     # -- public-boundary checks -------------------------------------------------------------
-    def _check_forward(self, x, states):
-        """Validate ``x`` and the initial states; return them time-major and batched."""
+    def _check_forward(self, x, states, lengths=None):
+        """Validate ``x``, the initial states and lengths; return them time-major and batched.
+
+        Returns ``(x, states, batched, mask)`` with ``mask`` ``(T, B)`` bool, or None without
+        ``lengths``.
+        """
         owner = type(self).__name__
         _check_array(owner, "input", x)
         T, B, batched = _spec.check_input_shape(owner, x.shape, self.input_size, self.batch_first)
+        mask = None
+        if lengths is not None:
+            lengths = np.array(_spec.check_lengths(owner, lengths, T, B))
+            mask = np.arange(T)[:, None] < lengths[None, :]
         expected = _spec.expected_state_shape(self.num_layers, self.bidirectional, B,
                                               self.hidden_size, batched)
         dtypes = {"input": x.dtype.name}
-        names = ("h0", "c0")[:self.NUM_STATES]
-        for name, s in zip(names, states, strict=True):
+        for name, s in zip(self.STATE_NAMES, states, strict=True):
             if s is not None:
                 _check_array(owner, name, s)
                 _spec.check_state_shape(owner, name, s.shape, expected)
@@ -233,7 +320,8 @@ class RecurrentBase:
         states = tuple(zeros if s is None else (s if batched else s[:, None, :]) for s in states)
         # Copies: the step caches keep views of these, and the caller may change their arrays
         # in place between forward and backward (a gradient check does exactly that).
-        return x.copy(), tuple(s.copy() for s in states), batched
+        x = x.copy() if mask is None else np.where(mask[:, :, None], x, 0.0).astype(self.dtype)
+        return x, tuple(s.copy() for s in states), batched, mask
 
     def _to_caller_layout(self, out: np.ndarray, finals: tuple, batched: bool):
         """Undo :meth:`_check_forward`'s reshaping: batch_first and unbatched as torch returns."""
@@ -244,26 +332,35 @@ class RecurrentBase:
         return out, finals
 
     # -- forward: layers × directions × time ------------------------------------------------
-    def _forward(self, x, states, batched):
+    def _forward(self, x, states, batched, mask=None):
         T, B, _ = x.shape
         H, D = self.hidden_size, self.num_directions
         finals = tuple(np.empty_like(s) for s in states)
         caches = []                                   # caches[l][d][t]
+        keeps = []                                    # dropout masks between layers
         layer_in = x
         for layer in range(self.num_layers):
             out = np.empty((T, B, D * H), dtype=self.dtype)
             caches.append([])
             for d in range(D):
-                k = layer * D + d                     # index into h0 / h_n
+                k = layer * D + d                     # index into hx / h_n
                 state = tuple(s[k] for s in states)
-                hs, state, cache = self._layer_forward(layer_in, state, self._weights(layer, d),
-                                                       reverse=d == 1)
+                weights = self._weights(layer, d)
+                if mask is None:
+                    hs, state, cache = self._layer_forward(layer_in, state, weights, d == 1)
+                else:
+                    hs, state, cache = self._layer_forward_masked(layer_in, state, weights,
+                                                                  d == 1, mask)
                 out[:, :, d * H:(d + 1) * H] = hs
                 for f, s in zip(finals, state, strict=True):
                     f[k] = s
                 caches[layer].append(cache)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                keeps.append(self._dropout_mask(out.shape))
+                out = out * keeps[-1]
             layer_in = out
-        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched}
+        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched, "mask": mask,
+                       "keeps": keeps}
         return self._to_caller_layout(layer_in, finals, batched)
 
     # -- backward: the same loops, reversed -------------------------------------------------
@@ -307,18 +404,22 @@ class RecurrentBase:
             layer_in_size = self.input_size if layer == 0 else D * H
             d_layer_in = np.zeros((T, B, layer_in_size), dtype=self.dtype)
             names = [_spec.layer_param_names(layer, d == 1, self.bias) for d in range(D)]
+            mask = self._cache["mask"]
             for d in range(D):
                 k = layer * D + d
                 d_state = tuple(g[k] for g in d_finals)
-                dx, d_state, d_params = self._layer_backward(
-                    d_layer_out[:, :, d * H:(d + 1) * H], d_state,
-                    self._cache["caches"][layer][d], reverse=d == 1)
+                args = (d_layer_out[:, :, d * H:(d + 1) * H], d_state,
+                        self._cache["caches"][layer][d], d == 1)
+                dx, d_state, d_params = (self._layer_backward(*args) if mask is None
+                                         else self._layer_backward_masked(*args, mask))
                 d_layer_in += dx
                 for name, g in zip(names[d], d_params, strict=True):
                     if name is not None:
                         grads[name] += g
                 for g0, g in zip(d_states0, d_state, strict=True):
                     g0[k] = g
+            if layer > 0 and self._cache["keeps"]:    # the dropout below this layer's input
+                d_layer_in = d_layer_in * self._cache["keeps"][layer - 1]
             d_layer_out = d_layer_in
         self.grads = grads
         return d_layer_out, d_states0
@@ -331,24 +432,42 @@ class RecurrentBase:
         return dx, d_states0
 
 
-class SingleStateBase(RecurrentBase):
-    """Public ``forward(x, h0=None)`` / ``backward(d_output, d_h_n=None)`` for RNN and GRU."""
+_UNSET = object()
 
-    def forward(self, x, h0=None):
+
+def renamed_h0(owner: str, hx, h0):
+    """Accept the old keyword ``h0=`` for ``hx`` with a ``FutureWarning`` (one API, both halves)."""
+    if h0 is _UNSET:
+        return hx
+    if hx is not None:
+        raise TypeError(f"{owner}: got both hx= and h0= (its old name); pass only hx=")
+    warnings.warn(f"{owner}: the keyword h0= is now hx=, as in torch.nn and gru_lib.torch; "
+                  "h0= still works but will be removed", FutureWarning, stacklevel=4)
+    return h0
+
+
+class SingleStateBase(RecurrentBase):
+    """Public ``forward(x, hx=None, *, lengths=None)`` / ``backward(d_output, d_h_n=None)``."""
+
+    def forward(self, x, hx=None, *, lengths=None, h0=_UNSET):
         """Run the stack over a sequence. Shapes exactly as ``torch.nn.RNN`` / ``torch.nn.GRU``.
 
         Args:
             x: ``(T, B, input_size)`` (``(B, T, input_size)`` if ``batch_first``), or unbatched
                 ``(T, input_size)``; float dtype equal to the model's.
-            h0: ``(num_layers * num_directions, B, H)`` (unbatched: ``(num_layers *
-                num_directions, H)``), or None for zeros.
+            hx: ``(num_layers * num_directions, B, H)`` (unbatched: ``(num_layers *
+                num_directions, H)``), or None for zeros. (``h0=`` is its old name.)
+            lengths: B ints in ``[1, T]``, any order, or None (every sequence has length T).
+                Steps ``t >= lengths[b]`` leave sequence ``b``'s state unchanged and output
+                zeros, so ``h_n`` holds each sequence's state after its last real step.
         Returns:
             output: ``(T, B, num_directions * H)`` (batch_first: ``(B, T, ·)``; unbatched:
                 ``(T, ·)``), the last layer's states at every step.
-            h_n: same layout as ``h0``, every layer's and direction's final state.
+            h_n: same layout as ``hx``, every layer's and direction's final state.
         """
-        x, states, batched = self._check_forward(x, (h0,))
-        output, (h_n,) = self._forward(x, states, batched)
+        hx = renamed_h0(f"{type(self).__name__}.forward", hx, h0)
+        x, states, batched, mask = self._check_forward(x, (hx,), lengths)
+        output, (h_n,) = self._forward(x, states, batched, mask)
         return output, h_n
 
     def backward(self, d_output, d_h_n=None):
@@ -358,8 +477,8 @@ class SingleStateBase(RecurrentBase):
             d_output: gradient of the loss with respect to ``output`` (same shape).
             d_h_n: gradient with respect to ``h_n`` (same shape), or None for zeros.
         Returns:
-            dx: gradient with respect to ``x`` (its shape); dh0: with respect to ``h0`` (its
-            shape; the gradient at the zero state if ``h0`` was None).
+            dx: gradient with respect to ``x`` (its shape; zero at padded steps); dhx: with
+            respect to ``hx`` (its shape; the gradient at the zero state if ``hx`` was None).
         """
         d_output, d_finals = self._check_backward(d_output, (d_h_n,))
         dx, d_states0 = self._dx_to_caller_layout(*self._backward(d_output, d_finals))

@@ -121,11 +121,12 @@ class GRU(RecurrentBase):
     MODE = "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 bidirectional=False, reset_after=True, device=None, dtype=None):
-        _check_reset_after("GRU", reset_after)
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *,
+                 reset_after=True):
+        _check_reset_after(type(self).__name__, reset_after)
         self.reset_after = reset_after
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -134,6 +135,6 @@ class GRU(RecurrentBase):
     def _cell(self, gi, state, W_hh, b_hh):
         return (gru_step_projected(gi, state[0], W_hh, b_hh, self.reset_after),)
 
-    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None):  # noqa: A002
-        output, (h_n,) = self._run(input, {"h0": hx})
+    def forward(self, input, hx: torch.Tensor | None = None, *, lengths=None):  # noqa: A002
+        output, (h_n,) = self._run(input, {"hx": hx}, lengths)
         return output, h_n

@@ -8,7 +8,6 @@ torch's order ``i | f | g | o``; rows are batch elements, so the book's ``W x`` 
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 from gru_lib.torch.base import RecurrentBase, check_step_args
@@ -97,10 +96,18 @@ class LSTM(RecurrentBase):
 
     MODE = "LSTM"
 
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        if proj_size != 0:
+            raise ValueError(f"LSTM: proj_size (torch.nn.LSTM's projection of h) is not "
+                             f"implemented in gru_lib; only proj_size=0, got {proj_size!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
+
     def _cell(self, gi, state, W_hh, b_hh):
         return lstm_step_projected(gi, state[0], state[1], W_hh, b_hh)
 
-    def forward(self, input: torch.Tensor, hx=None):  # noqa: A002 - torch.nn's argument name
+    def forward(self, input, hx=None, *, lengths=None):  # noqa: A002 - torch.nn's argument name
         if hx is None:
             h0 = c0 = None
         elif isinstance(hx, (tuple, list)) and len(hx) == 2:
@@ -108,5 +115,5 @@ class LSTM(RecurrentBase):
         else:
             raise TypeError(f"LSTM: expected hx as a tuple (h0, c0) or None, "
                             f"got {type(hx).__name__}")
-        output, (h_n, c_n) = self._run(input, {"h0": h0, "c0": c0})
+        output, (h_n, c_n) = self._run(input, {"h0": h0, "c0": c0}, lengths)
         return output, (h_n, c_n)

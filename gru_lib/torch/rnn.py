@@ -100,11 +100,11 @@ class RNN(RecurrentBase):
     MODE = "RNN"
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, bidirectional=False, device=None, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         _check_nonlinearity("RNN", nonlinearity)
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -113,6 +113,6 @@ class RNN(RecurrentBase):
     def _cell(self, gi, state, W_hh, b_hh):
         return (rnn_step_projected(gi, state[0], W_hh, b_hh, self.nonlinearity),)
 
-    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None):  # noqa: A002
-        output, (h_n,) = self._run(input, {"h0": hx})
+    def forward(self, input, hx: torch.Tensor | None = None, *, lengths=None):  # noqa: A002
+        output, (h_n,) = self._run(input, {"hx": hx}, lengths)
         return output, h_n
