@@ -449,7 +449,7 @@ def renamed_h0(owner: str, hx, h0):
 class SingleStateBase(RecurrentBase):
     """Public ``forward(x, hx=None, *, lengths=None)`` / ``backward(d_output, d_h_n=None)``."""
 
-    def forward(self, x, hx=None, *, lengths=None, h0=_UNSET):
+    def forward(self, x, hx=None, lengths=None, *, h0=_UNSET):
         """Run the stack over a sequence. Shapes exactly as ``torch.nn.RNN`` / ``torch.nn.GRU``.
 
         Args:

@@ -167,7 +167,7 @@ class LSTM(RecurrentBase):
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, dtype=dtype, rng=rng)
 
-    def forward(self, x, hx=None, *, lengths=None):
+    def forward(self, x, hx=None, lengths=None):
         """Run the stack over a sequence. Shapes exactly as ``torch.nn.LSTM``.
 
         Args:

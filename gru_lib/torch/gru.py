@@ -135,6 +135,6 @@ class GRU(RecurrentBase):
     def _cell(self, gi, state, W_hh, b_hh):
         return (gru_step_projected(gi, state[0], W_hh, b_hh, self.reset_after),)
 
-    def forward(self, input, hx: torch.Tensor | None = None, *, lengths=None):  # noqa: A002
+    def forward(self, input, hx: torch.Tensor | None = None, lengths=None):  # noqa: A002
         output, (h_n,) = self._run(input, {"hx": hx}, lengths)
         return output, h_n

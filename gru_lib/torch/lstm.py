@@ -107,7 +107,7 @@ class LSTM(RecurrentBase):
     def _cell(self, gi, state, W_hh, b_hh):
         return lstm_step_projected(gi, state[0], state[1], W_hh, b_hh)
 
-    def forward(self, input, hx=None, *, lengths=None):  # noqa: A002 - torch.nn's argument name
+    def forward(self, input, hx=None, lengths=None):  # noqa: A002 - torch.nn's argument name
         if hx is None:
             h0 = c0 = None
         elif isinstance(hx, (tuple, list)) and len(hx) == 2:
