@@ -303,11 +303,19 @@ class RecurrentBase(nn.Module):
         data = F.dropout(x[pack_index], self.dropout, training=True)
         return x.new_zeros(x.shape).index_put(pack_index, data)
 
-    def _stack(self, x: torch.Tensor, init: list, mask=None, pack_index=None):
-        """All layers and directions over time-major ``x`` ``(T, B, D)``; states ``(L*dirs, B, H)``.
+    def _run(self, x: torch.Tensor, init: list, mask=None, pack_index=None):
+        """The loop over layers and directions (chapter {ref}`ch-deep-bidirectional`).
 
-        Returns the top layer's outputs ``(T, B, dirs*H)`` and the final states, stacked like
-        ``init`` in the order ``layer * num_directions + direction``.
+        ``x`` is time-major ``(T, B, D)``; ``init`` holds the initial states, each
+        ``(num_layers*num_directions, B, H)``. Layer ``l`` reads the whole output of layer
+        ``l − 1``, both directions concatenated along the features; each direction runs
+        :meth:`_layer`, the reverse one from ``t = T − 1`` down to 0, storing each state at its
+        own time index. Between layers, in training mode, ``torch.nn``'s dropout. ``mask``
+        ``(T, B)`` marks the real steps of sequences with their own lengths (a
+        ``PackedSequence`` or ``lengths=``), ``pack_index`` the rows of the packed data.
+
+        Returns the top layer's outputs ``(T, B, num_directions*H)`` and the final states,
+        stacked like ``init`` in the order ``layer * num_directions + direction``.
         """
         finals: list[list[torch.Tensor]] = [[] for _ in init]
         for layer in range(self.num_layers):
@@ -332,8 +340,8 @@ class RecurrentBase(nn.Module):
         n = self.num_layers * self.num_directions
         return [x.new_zeros(n, B, self.hidden_size) if s is None else s for s in init]
 
-    def _run(self, input, states: Mapping[str, torch.Tensor | None], lengths=None):
-        """Validate, then run all layers and directions; returns ``(output, [final states])``.
+    def _forward_layers(self, input, states: Mapping[str, torch.Tensor | None], lengths=None):
+        """Validate, reshape to time-major, :meth:`_run`; returns ``(output, [final states])``.
 
         ``states`` maps ``'h0'`` (and ``'c0'``) to ``(num_layers*num_directions, B, H)`` tensors
         or None (zeros of the input's dtype and device). ``input`` may be a ``PackedSequence``
@@ -358,7 +366,7 @@ class RecurrentBase(nn.Module):
             lengths = _spec.check_lengths(type(self).__name__, lengths, T, B)
             steps = torch.arange(T, device=x.device).unsqueeze(1)
             mask = steps < torch.tensor(lengths, device=x.device)   # (T, B)
-        output, final = self._stack(x, self._init_states(init, x), mask)
+        output, final = self._run(x, self._init_states(init, x), mask)
         if not batched:
             output, final = output.squeeze(1), [f.squeeze(1) for f in final]
         elif self.batch_first:
@@ -382,7 +390,7 @@ class RecurrentBase(nn.Module):
         mask = steps.unsqueeze(0) < batch_sizes.to(data.device).unsqueeze(1)    # (T, B)
         pack_index = mask.nonzero(as_tuple=True)        # (t, b) of each packed row, in order
         x = data.new_zeros(T, B, self.input_size).index_put(pack_index, data)
-        output, final = self._stack(x, self._init_states(init, x), mask, pack_index)
+        output, final = self._run(x, self._init_states(init, x), mask, pack_index)
         if unsorted_idx is not None:
             final = [f.index_select(1, unsorted_idx) for f in final]
         return PackedSequence(output[pack_index], batch_sizes, sorted_idx, unsorted_idx), final
