@@ -56,7 +56,7 @@ class RecurrentBase:
         (self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
          self.bidirectional) = _spec.check_constructor(owner, input_size, hidden_size, num_layers,
                                                        bias, batch_first, bidirectional)
-        self.dropout = _spec.check_dropout(owner, dropout, self.num_layers, stacklevel=5)
+        self.dropout = _spec.check_dropout(owner, dropout, self.num_layers, stacklevel=4)
         self.training = True
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):

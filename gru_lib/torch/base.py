@@ -77,7 +77,7 @@ class RecurrentBase(nn.Module):
         (self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
          self.bidirectional) = _spec.check_constructor(owner, input_size, hidden_size, num_layers,
                                                        bias, batch_first, bidirectional)
-        self.dropout = _spec.check_dropout(owner, dropout, self.num_layers, stacklevel=5)
+        self.dropout = _spec.check_dropout(owner, dropout, self.num_layers, stacklevel=4)
         self.proj_size = 0                 # torch.nn's attribute; only 0 is offered
         if dtype is not None:
             if not isinstance(dtype, torch.dtype):

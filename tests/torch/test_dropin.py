@@ -299,3 +299,16 @@ def test_torch_compile_still_works_for_other_lengths():
     for T in (5, 9):
         x = torch.randn(T, 2, 3, dtype=f64)
         _close(compiled(x)[0], model(x)[0])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("name", NAMES)
+def test_packed_and_lengths_on_cuda(name):
+    """The masks and packed indices follow the data to the GPU."""
+    cpu = getattr(gt, name)(3, 4, num_layers=2, bidirectional=True, dtype=f64)
+    gpu = getattr(gt, name)(3, 4, num_layers=2, bidirectional=True, dtype=f64, device="cuda")
+    gpu.load_state_dict(cpu.state_dict())
+    x = torch.randn(7, 4, 3, dtype=f64)
+    packed = pack_padded_sequence(x, torch.tensor(LENGTHS), enforce_sorted=False)
+    _close(gpu(packed.to("cuda"))[0].data.cpu(), cpu(packed)[0].data, 1e-10)
+    _close(gpu(x.cuda(), lengths=LENGTHS)[0].cpu(), cpu(x, lengths=LENGTHS)[0], 1e-10)
