@@ -201,16 +201,16 @@ class RecurrentBase(nn.Module):
         """
         tracing = torch.jit.is_tracing()
         if tracing or torch.compiler.is_exporting():
-            owner = type(self).__name__
             how = ("torch.jit.trace (and torch.onnx.export(..., dynamo=False), which traces)"
                    if tracing else "torch.export (and torch.onnx.export(..., dynamo=True))")
+            twin = f"torch.nn.{self.MODE}"
             raise RuntimeError(
-                f"gru_lib.torch.{owner} cannot be traced or exported: {how} would record its "
-                "Python loop over time unrolled for this example's sequence length, and the "
-                "graph would silently give wrong results for any other length. Export "
-                f"torch.nn.{owner} instead: it has the same parameters, so "
-                f"torch.nn.{owner}(...).load_state_dict(model.state_dict()) copies them one to "
-                "one" + (" (reset_after=True only)" if owner.endswith("GRU") else "") + ".")
+                f"gru_lib.torch.{type(self).__name__} cannot be traced or exported: {how} would "
+                "record its Python loop over time unrolled for this example's sequence length, "
+                "and the graph would silently give wrong results for any other length. Export "
+                f"{twin} instead: it has the same parameters, so "
+                f"{twin}(...).load_state_dict(model.state_dict()) copies them one to one"
+                + (" (reset_after=True only)." if self.MODE == "GRU" else "."))
 
     # ----------------------------------------------------------------- the loops
     def _cell(self, gi: torch.Tensor, state: tuple, W_hh, b_hh) -> tuple:
@@ -306,8 +306,9 @@ class RecurrentBase(nn.Module):
     def _forward_layers(self, input, states: Mapping[str, torch.Tensor | None], lengths=None):
         """Validate, reshape to time-major, :meth:`_run`; returns ``(output, [final states])``.
 
-        ``states`` maps ``'h0'`` (and ``'c0'``) to ``(num_layers*num_directions, B, H)`` tensors
-        or None (zeros of the input's dtype and device). ``input`` may be a ``PackedSequence``
+        ``states`` maps ``'hx'`` (LSTM: ``'h0'`` and ``'c0'``; the names used in messages) to
+        ``(num_layers*num_directions, B, H)`` tensors or None (zeros of the input's dtype and
+        device). ``input`` may be a ``PackedSequence``
         (then so is the output); ``lengths`` (B ints) marks padded steps of a tensor input.
         """
         self._refuse_fixed_length_graph()

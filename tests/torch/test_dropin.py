@@ -263,8 +263,9 @@ def test_jit_trace_refuses_loudly(name):
     model = getattr(gt, name)(3, 4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        with pytest.raises(RuntimeError, match="cannot be traced or exported.*other length"):
+        with pytest.raises(RuntimeError, match="cannot be traced or exported.*other length") as e:
             torch.jit.trace(model, (torch.randn(5, 2, 3),))
+    assert f"Export torch.nn.{model.MODE} instead" in str(e.value)
 
 
 @pytest.mark.parametrize("name", NAMES + ["FastGRU"])
