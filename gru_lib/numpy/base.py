@@ -372,7 +372,7 @@ class RecurrentBase:
 
 
 class SingleStateBase(RecurrentBase):
-    """Public ``forward(x, hx=None, *, lengths=None)`` / ``backward(d_output, d_h_n=None)``."""
+    """Public ``forward(x, hx=None, lengths=None)`` / ``backward(d_output, d_h_n=None)``."""
 
     def forward(self, x, hx=None, lengths=None, *, h0=_UNSET):
         """Run the stack over a sequence. Shapes exactly as ``torch.nn.RNN`` / ``torch.nn.GRU``.

@@ -177,7 +177,7 @@ class GRU(SingleStateBase):
             :func:`gru_lib.seed_everything` makes it reproducible).
 
     Parameters live in ``.params`` under torch's ``state_dict`` names (gate blocks ``r | z | n``);
-    ``forward(x, hx=None, *, lengths=None)`` returns ``(output, h_n)``,
+    ``forward(x, hx=None, lengths=None)`` returns ``(output, h_n)``,
     ``backward(d_output, d_h_n=None)`` returns ``(dx, dhx)`` and fills ``.grads``. Each step is
     :func:`gru_step` / :func:`gru_step_backward`.
     """
