@@ -111,7 +111,7 @@ class RNN(SingleStateBase):
         rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
             :func:`gru_lib.seed_everything` makes it reproducible).
 
-    Parameters live in ``.params`` under torch's ``state_dict`` names; ``forward(x, hx=None, *,
+    Parameters live in ``.params`` under torch's ``state_dict`` names; ``forward(x, hx=None,
     lengths=None)`` returns ``(output, h_n)``, ``backward(d_output, d_h_n=None)`` returns
     ``(dx, dhx)`` and fills ``.grads``. Each step is :func:`rnn_step` / :func:`rnn_step_backward`.
     """
