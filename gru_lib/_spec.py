@@ -13,6 +13,8 @@ blocks (RNN 1, GRU 3 in order r|z|n, LSTM 4 in order i|f|g|o), ``D_0 = input_siz
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Mapping
 
 GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
@@ -60,6 +62,56 @@ def check_constructor(owner: str, input_size, hidden_size, num_layers, bias, bat
         _check_bool(owner, "batch_first", batch_first),
         _check_bool(owner, "bidirectional", bidirectional),
     )
+
+
+def check_dropout(owner: str, dropout, num_layers: int, stacklevel: int = 4) -> float:
+    """Validate ``torch.nn``'s ``dropout`` (the probability of zeroing an element between layers).
+
+    Like ``torch.nn``, a non-zero ``dropout`` with ``num_layers == 1`` is allowed but warns: the
+    dropout sits after every layer *but the last*, so a one-layer stack never applies it.
+    """
+    if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real):
+        raise TypeError(f"{owner}: dropout must be a number in [0, 1] (the probability of zeroing "
+                        f"an element between layers), got {type(dropout).__name__} ({dropout!r})")
+    if not 0 <= dropout <= 1:
+        raise ValueError(f"{owner}: dropout must be a number in [0, 1] (the probability of zeroing "
+                         f"an element between layers), got {dropout!r}")
+    if dropout > 0 and num_layers == 1:
+        warnings.warn("dropout option adds dropout after all but last recurrent layer, so "
+                      "non-zero dropout expects num_layers greater than 1, but got "
+                      f"dropout={dropout} and num_layers={num_layers}", stacklevel=stacklevel)
+    return float(dropout)
+
+
+def check_lengths(owner: str, lengths, T: int, B: int) -> list[int]:
+    """Validate per-sequence lengths: ``B`` integers, each in ``[1, T]``; returned as ints.
+
+    ``lengths[b]`` is how many leading steps of sequence ``b`` are real; the rest is padding.
+    Steps ``t >= lengths[b]`` leave that sequence's state unchanged and output zeros, so
+    ``h_n[:, b]`` is the state after its last real step (as ``torch.nn`` with a
+    ``PackedSequence``). Any order is accepted (``enforce_sorted=False`` in torch's words).
+    """
+    values = []
+    try:
+        seq = list(lengths)
+    except TypeError:
+        raise TypeError(f"{owner}: expected lengths as a sequence of B={B} ints, "
+                        f"got {type(lengths).__name__}") from None
+    for v in seq:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            kind = str(getattr(v, "dtype", "")).removeprefix("torch.")
+            if getattr(v, "ndim", None) == 0 and kind.startswith(("int", "uint")):
+                v = int(v)
+            else:
+                raise TypeError(f"{owner}: expected lengths of integers, got an element "
+                                f"{v!r} of type {type(v).__name__}")
+        values.append(int(v))
+    if len(values) != B:
+        raise ValueError(f"{owner}: expected one length per sequence, B={B}, got {len(values)}")
+    bad = [v for v in values if not 1 <= v <= T]
+    if bad:
+        raise ValueError(f"{owner}: expected every length in [1, T] with T={T}, got {bad[:5]}")
+    return values
 
 
 def param_shapes(mode: str, input_size: int, hidden_size: int, num_layers: int = 1,

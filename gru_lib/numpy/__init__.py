@@ -2,6 +2,14 @@
 
 Readable first: each backward sits under its forward and undoes it line by line. The mirror
 package :mod:`gru_lib.torch` has the same names with torch tensors and autograd.
+
+Return conventions: a step returns its new state(s) *and* a cache for its backward
+(``rnn_step``/``gru_step``: ``(h_next, cache)``; ``lstm_step``: ``(h_next, c_next, cache)``);
+the torch twins return only the new state(s), since autograd keeps what the backward needs. The
+layers, ``model(x, hx=None, lengths=None)``, return ``(output, h_n)`` (LSTM
+``(output, (h_n, c_n))``) in both halves; ``model.backward(d_output, d_h_n)`` returns
+``(dx, dhx)`` and fills ``model.grads``. The constructors take ``torch.nn``'s arguments in its
+positional order, ``dropout`` included (``train()``/``eval()`` switch it on and off).
 """
 
 from gru_lib.numpy.fast_gru import FastGRU

@@ -1,11 +1,19 @@
-"""Machinery shared by the NumPy cells and layers: input checks, parameters, the layer loops.
+"""Machinery shared by the NumPy layers: parameters, checks, the layer loops and their BPTT.
 
 The step functions (:mod:`gru_lib.numpy.rnn`, :mod:`~gru_lib.numpy.gru`,
-:mod:`~gru_lib.numpy.lstm`) call :func:`check_step_args` once at their public entry, so their
+:mod:`~gru_lib.numpy.lstm`) call :func:`~gru_lib.numpy.checks.check_step_args` once at their
+public entry (the checks live in :mod:`gru_lib.numpy.checks`, re-exported here), so their
 bodies can be pure math. The layers (:class:`RecurrentBase` and its subclasses) validate their
 arguments once per call and then loop over layers, directions and time steps; that loop, and its
 mirror image for backpropagation through time, is written once here for all three cells. Messages
 use the same words as :mod:`gru_lib._spec`, so both backends reject the same mistakes alike.
+
+Conventions shared with :mod:`gru_lib.torch`: the initial state is ``hx`` (the old NumPy name
+``h0=`` still works with a ``FutureWarning``); ``lengths=`` gives each sequence its own length
+(padded steps leave the state unchanged and output zeros, as ``torch.nn`` runs a
+``PackedSequence``); ``dropout`` acts between layers in training mode (``train()``/``eval()``).
+The step functions return ``(h_next, cache)`` (LSTM ``(h_next, c_next, cache)``), where the torch
+twins return only the new state(s).
 """
 
 from __future__ import annotations
@@ -13,75 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from gru_lib import _spec
-from gru_lib._spec import fmt_shape
-
-
-def _check_array(owner: str, name: str, a) -> None:
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{owner}: expected {name} to be a numpy.ndarray, got {type(a).__name__}")
-    _spec.check_float_dtype(owner, name, a.dtype.name, a.dtype.kind == "f")
-
-
-def check_shape(owner: str, name: str, a: np.ndarray, expected: tuple[int, ...],
-                what: str) -> None:
-    """Raise ``ValueError`` unless ``a.shape == expected``; ``what`` spells the symbolic shape."""
-    if a.shape != tuple(expected):
-        raise ValueError(f"{owner}: expected {name} of shape {what} = {fmt_shape(expected)}, "
-                         f"got {fmt_shape(a.shape)}")
-
-
-def _step_args_ok(gates, x, h, W_ih, W_hh, b_ih, b_hh, c) -> bool:
-    """The common case, checked fast (a layer calls a step T times): everything is right."""
-    arrays = [a for a in (x, h, W_ih, W_hh, b_ih, b_hh, c) if a is not None]
-    if not all(type(a) is np.ndarray for a in arrays):
-        return False
-    dtype = x.dtype
-    if dtype.kind != "f" or any(a.dtype != dtype for a in arrays):
-        return False
-    if x.ndim != 2 or h.ndim != 2 or 0 in x.shape or 0 in h.shape or x.shape[0] != h.shape[0]:
-        return False
-    (_, D), H = x.shape, h.shape[1]
-    return (W_ih.shape == (gates * H, D) and W_hh.shape == (gates * H, H)
-            and (b_ih is None or b_ih.shape == (gates * H,))
-            and (b_hh is None or b_hh.shape == (gates * H,))
-            and (c is None or c.shape == h.shape))
-
-
-def check_step_args(owner: str, gates: int, x, h, W_ih, W_hh, b_ih=None, b_hh=None,
-                    c=None) -> None:
-    """Validate one cell step's arguments: 2-D batched arrays of one real float dtype.
-
-    Shapes: ``x (B, D)``, ``h (B, H)`` (and LSTM ``c (B, H)``), ``W_ih (G*H, D)``,
-    ``W_hh (G*H, H)``, ``b_ih, b_hh (G*H,)`` or None. ``B``, ``D`` and ``H`` are read from ``x``
-    and ``h``; everything else must agree with them exactly (no broadcasting).
-    """
-    if _step_args_ok(gates, x, h, W_ih, W_hh, b_ih, b_hh, c):
-        return
-    arrays = {"x": x, "h": h, "W_ih": W_ih, "W_hh": W_hh}
-    if c is not None:
-        arrays["c"] = c
-    arrays.update({k: v for k, v in (("b_ih", b_ih), ("b_hh", b_hh)) if v is not None})
-    for name, a in arrays.items():
-        _check_array(owner, name, a)
-    _spec.check_same_dtype(owner, {k: a.dtype.name for k, a in arrays.items()})
-    _spec.check_step_shapes(owner, gates, {k: a.shape for k, a in arrays.items()})
-
-
-def check_upstream(owner: str, name: str, grad, like: np.ndarray) -> None:
-    """An upstream gradient must have exactly the shape and dtype of what it differentiates."""
-    if type(grad) is np.ndarray and grad.shape == like.shape and grad.dtype == like.dtype:
-        return  # the common case, kept cheap: a layer's backward calls this T times
-    _check_array(owner, name, grad)
-    check_shape(owner, name, grad, like.shape, "the forward output's shape")
-    _spec.check_same_dtype(owner, {name: grad.dtype.name, "forward": like.dtype.name})
-
-
-def _as_numpy(owner: str, name: str, value) -> np.ndarray:
-    """Accept a NumPy array or a torch tensor (for ``load_state_dict``); refuse anything else."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a tensor; torch need not be imported
-        value = value.detach().cpu().numpy()
-    _check_array(owner, name, value)
-    return value
+from gru_lib.numpy.checks import (  # noqa: F401 - re-exported: the cells import them from here
+    _UNSET,
+    _as_numpy,
+    _check_array,
+    check_shape,
+    check_step_args,
+    check_upstream,
+    renamed_h0,
+)
 
 
 class RecurrentBase:
@@ -100,13 +48,16 @@ class RecurrentBase:
 
     MODE = ""
     NUM_STATES = 1
+    STATE_NAMES = ("hx",)          # the names messages use for the initial state(s)
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 bidirectional=False, *, dtype=np.float64, rng=None):
+                 dropout=0.0, bidirectional=False, *, dtype=np.float64, rng=None):
         owner = type(self).__name__
         (self.input_size, self.hidden_size, self.num_layers, self.bias, self.batch_first,
          self.bidirectional) = _spec.check_constructor(owner, input_size, hidden_size, num_layers,
                                                        bias, batch_first, bidirectional)
+        self.dropout = _spec.check_dropout(owner, dropout, self.num_layers, stacklevel=4)
+        self.training = True
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"{owner}: dtype must be float32 or float64, got {self.dtype}")
@@ -119,7 +70,17 @@ class RecurrentBase:
         self.params = {name: rng.uniform(-bound, bound, size=shape).astype(self.dtype)
                        for name, shape in self._shapes().items()}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.rng = rng                 # also draws the dropout masks
         self._cache = None
+
+    def train(self, mode: bool = True):
+        """Training mode (dropout active), as ``nn.Module.train``; returns ``self``."""
+        self.training = _spec._check_bool(type(self).__name__, "mode", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (no dropout), as ``nn.Module.eval``; returns ``self``."""
+        return self.train(False)
 
     # -- parameters -------------------------------------------------------------------------
     @property
@@ -163,7 +124,8 @@ class RecurrentBase:
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra})"
 
     def _extra_repr(self) -> dict:
-        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "bidirectional": False}
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False}
         return {k: getattr(self, k) for k, v in defaults.items() if getattr(self, k) != v}
 
     # -- the two hooks a cell provides ------------------------------------------------------
@@ -210,17 +172,81 @@ class RecurrentBase:
                     acc += g
         return dx_all, d_state, tuple(total)
 
+    # -- the same two loops for sequences of their own lengths ------------------------------
+    def _layer_forward_masked(self, x, state: tuple, weights: tuple, reverse: bool, mask):
+        r""":meth:`_layer_forward` where ``mask`` ``(T, B)`` marks each sequence's real steps.
+
+        .. math::
+            s_t = m_t\, \mathrm{cell}(x_t, s_{t-1}) + (1 - m_t)\, s_{t-1}, \qquad
+            \text{output}_t = m_t\, h_t
+
+        so a padded step carries the state over unchanged and outputs zero; the reverse
+        direction starts at each sequence's last real step. Uses :meth:`_step`, so subclasses
+        with their own layer kernels (FastGRU) get lengths for free.
+        """
+        T = x.shape[0]
+        hs = np.empty((T,) + state[0].shape, dtype=self.dtype)
+        step_caches = [None] * T
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            keep = mask[t][:, None]
+            new, step_caches[t] = self._step(x[t], state, weights)
+            state = tuple(np.where(keep, n, s) for n, s in zip(new, state, strict=True))
+            hs[t] = np.where(keep, new[0], 0.0)
+        return hs, state, step_caches
+
+    def _layer_backward_masked(self, d_hs, d_state: tuple, step_caches, reverse: bool, mask):
+        """Backward of :meth:`_layer_forward_masked`: the mask routes each gradient.
+
+        Where ``m_t = 1`` the gradient of :math:`s_t` (plus the output's) enters the cell's
+        backward; where ``m_t = 0`` it passes to :math:`s_{t-1}` untouched, and the output,
+        a constant zero there, sends nothing.
+        """
+        T = d_hs.shape[0]
+        dx_all, total = None, None
+        for t in (range(T) if reverse else range(T - 1, -1, -1)):
+            keep = mask[t][:, None]
+            d_new = tuple(np.where(keep, g, 0.0)
+                          for g in (d_state[0] + d_hs[t],) + d_state[1:])
+            dx, d_prev, d_params = self._step_backward(d_new, step_caches[t])
+            d_state = tuple(p + np.where(keep, 0.0, g)
+                            for p, g in zip(d_prev, d_state, strict=True))
+            if dx_all is None:
+                dx_all = np.empty((T,) + dx.shape, dtype=self.dtype)
+                total = [None if g is None else np.zeros_like(g) for g in d_params]
+            dx_all[t] = dx
+            for acc, g in zip(total, d_params, strict=True):
+                if acc is not None:
+                    acc += g
+        return dx_all, d_state, tuple(total)
+
+    def _dropout_mask(self, shape) -> np.ndarray:
+        """Keep each element with probability ``1 − p``, scaled by ``1/(1 − p)`` (inverted dropout).
+
+        Drawn from ``self.rng``; the same law as ``torch.nn``'s, not the same random numbers.
+        """
+        p = self.dropout
+        if p == 1:
+            return np.zeros(shape, dtype=self.dtype)
+        return ((self.rng.random(shape) >= p) / (1.0 - p)).astype(self.dtype)
+
     # -- public-boundary checks -------------------------------------------------------------
-    def _check_forward(self, x, states):
-        """Validate ``x`` and the initial states; return them time-major and batched."""
+    def _check_forward(self, x, states, lengths=None):
+        """Validate ``x``, the initial states and lengths; return them time-major and batched.
+
+        Returns ``(x, states, batched, mask)`` with ``mask`` ``(T, B)`` bool, or None without
+        ``lengths``.
+        """
         owner = type(self).__name__
         _check_array(owner, "input", x)
         T, B, batched = _spec.check_input_shape(owner, x.shape, self.input_size, self.batch_first)
+        mask = None
+        if lengths is not None:
+            lengths = np.array(_spec.check_lengths(owner, lengths, T, B))
+            mask = np.arange(T)[:, None] < lengths[None, :]
         expected = _spec.expected_state_shape(self.num_layers, self.bidirectional, B,
                                               self.hidden_size, batched)
         dtypes = {"input": x.dtype.name}
-        names = ("h0", "c0")[:self.NUM_STATES]
-        for name, s in zip(names, states, strict=True):
+        for name, s in zip(self.STATE_NAMES, states, strict=True):
             if s is not None:
                 _check_array(owner, name, s)
                 _spec.check_state_shape(owner, name, s.shape, expected)
@@ -233,7 +259,8 @@ class RecurrentBase:
         states = tuple(zeros if s is None else (s if batched else s[:, None, :]) for s in states)
         # Copies: the step caches keep views of these, and the caller may change their arrays
         # in place between forward and backward (a gradient check does exactly that).
-        return x.copy(), tuple(s.copy() for s in states), batched
+        x = x.copy() if mask is None else np.where(mask[:, :, None], x, 0.0).astype(self.dtype)
+        return x, tuple(s.copy() for s in states), batched, mask
 
     def _to_caller_layout(self, out: np.ndarray, finals: tuple, batched: bool):
         """Undo :meth:`_check_forward`'s reshaping: batch_first and unbatched as torch returns."""
@@ -244,26 +271,35 @@ class RecurrentBase:
         return out, finals
 
     # -- forward: layers × directions × time ------------------------------------------------
-    def _forward(self, x, states, batched):
+    def _forward(self, x, states, batched, mask=None):
         T, B, _ = x.shape
         H, D = self.hidden_size, self.num_directions
         finals = tuple(np.empty_like(s) for s in states)
         caches = []                                   # caches[l][d][t]
+        keeps = []                                    # dropout masks between layers
         layer_in = x
         for layer in range(self.num_layers):
             out = np.empty((T, B, D * H), dtype=self.dtype)
             caches.append([])
             for d in range(D):
-                k = layer * D + d                     # index into h0 / h_n
+                k = layer * D + d                     # index into hx / h_n
                 state = tuple(s[k] for s in states)
-                hs, state, cache = self._layer_forward(layer_in, state, self._weights(layer, d),
-                                                       reverse=d == 1)
+                weights = self._weights(layer, d)
+                if mask is None:
+                    hs, state, cache = self._layer_forward(layer_in, state, weights, d == 1)
+                else:
+                    hs, state, cache = self._layer_forward_masked(layer_in, state, weights,
+                                                                  d == 1, mask)
                 out[:, :, d * H:(d + 1) * H] = hs
                 for f, s in zip(finals, state, strict=True):
                     f[k] = s
                 caches[layer].append(cache)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                keeps.append(self._dropout_mask(out.shape))
+                out = out * keeps[-1]
             layer_in = out
-        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched}
+        self._cache = {"caches": caches, "T": T, "B": B, "batched": batched, "mask": mask,
+                       "keeps": keeps}
         return self._to_caller_layout(layer_in, finals, batched)
 
     # -- backward: the same loops, reversed -------------------------------------------------
@@ -307,18 +343,22 @@ class RecurrentBase:
             layer_in_size = self.input_size if layer == 0 else D * H
             d_layer_in = np.zeros((T, B, layer_in_size), dtype=self.dtype)
             names = [_spec.layer_param_names(layer, d == 1, self.bias) for d in range(D)]
+            mask = self._cache["mask"]
             for d in range(D):
                 k = layer * D + d
                 d_state = tuple(g[k] for g in d_finals)
-                dx, d_state, d_params = self._layer_backward(
-                    d_layer_out[:, :, d * H:(d + 1) * H], d_state,
-                    self._cache["caches"][layer][d], reverse=d == 1)
+                args = (d_layer_out[:, :, d * H:(d + 1) * H], d_state,
+                        self._cache["caches"][layer][d], d == 1)
+                dx, d_state, d_params = (self._layer_backward(*args) if mask is None
+                                         else self._layer_backward_masked(*args, mask))
                 d_layer_in += dx
                 for name, g in zip(names[d], d_params, strict=True):
                     if name is not None:
                         grads[name] += g
                 for g0, g in zip(d_states0, d_state, strict=True):
                     g0[k] = g
+            if layer > 0 and self._cache["keeps"]:    # the dropout below this layer's input
+                d_layer_in = d_layer_in * self._cache["keeps"][layer - 1]
             d_layer_out = d_layer_in
         self.grads = grads
         return d_layer_out, d_states0
@@ -332,23 +372,27 @@ class RecurrentBase:
 
 
 class SingleStateBase(RecurrentBase):
-    """Public ``forward(x, h0=None)`` / ``backward(d_output, d_h_n=None)`` for RNN and GRU."""
+    """Public ``forward(x, hx=None, lengths=None)`` / ``backward(d_output, d_h_n=None)``."""
 
-    def forward(self, x, h0=None):
+    def forward(self, x, hx=None, lengths=None, *, h0=_UNSET):
         """Run the stack over a sequence. Shapes exactly as ``torch.nn.RNN`` / ``torch.nn.GRU``.
 
         Args:
             x: ``(T, B, input_size)`` (``(B, T, input_size)`` if ``batch_first``), or unbatched
                 ``(T, input_size)``; float dtype equal to the model's.
-            h0: ``(num_layers * num_directions, B, H)`` (unbatched: ``(num_layers *
-                num_directions, H)``), or None for zeros.
+            hx: ``(num_layers * num_directions, B, H)`` (unbatched: ``(num_layers *
+                num_directions, H)``), or None for zeros. (``h0=`` is its old name.)
+            lengths: B ints in ``[1, T]``, any order, or None (every sequence has length T).
+                Steps ``t >= lengths[b]`` leave sequence ``b``'s state unchanged and output
+                zeros, so ``h_n`` holds each sequence's state after its last real step.
         Returns:
             output: ``(T, B, num_directions * H)`` (batch_first: ``(B, T, ·)``; unbatched:
                 ``(T, ·)``), the last layer's states at every step.
-            h_n: same layout as ``h0``, every layer's and direction's final state.
+            h_n: same layout as ``hx``, every layer's and direction's final state.
         """
-        x, states, batched = self._check_forward(x, (h0,))
-        output, (h_n,) = self._forward(x, states, batched)
+        hx = renamed_h0(f"{type(self).__name__}.forward", hx, h0)
+        x, states, batched, mask = self._check_forward(x, (hx,), lengths)
+        output, (h_n,) = self._forward(x, states, batched, mask)
         return output, h_n
 
     def backward(self, d_output, d_h_n=None):
@@ -358,8 +402,8 @@ class SingleStateBase(RecurrentBase):
             d_output: gradient of the loss with respect to ``output`` (same shape).
             d_h_n: gradient with respect to ``h_n`` (same shape), or None for zeros.
         Returns:
-            dx: gradient with respect to ``x`` (its shape); dh0: with respect to ``h0`` (its
-            shape; the gradient at the zero state if ``h0`` was None).
+            dx: gradient with respect to ``x`` (its shape; zero at padded steps); dhx: with
+            respect to ``hx`` (its shape; the gradient at the zero state if ``hx`` was None).
         """
         d_output, d_finals = self._check_backward(d_output, (d_h_n,))
         dx, d_states0 = self._dx_to_caller_layout(*self._backward(d_output, d_finals))

@@ -105,8 +105,8 @@ class FastGRU(GRU):
             raise ValueError("FastGRU: only reset_after=True (PyTorch's convention) has a "
                              f"restructured kernel, got reset_after={reset_after!r}; use "
                              "gru_lib.numpy.GRU(reset_after=False) for Cho et al. (2014)")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         reset_after=True, dtype=dtype, rng=rng)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first,
+                         bidirectional=bidirectional, reset_after=True, dtype=dtype, rng=rng)
 
     def _layer_forward(self, x, state, weights, reverse):
         if reverse:                      # the reverse direction reads the sequence backwards

@@ -166,28 +166,33 @@ class GRU(SingleStateBase):
     """Multi-layer GRU, a NumPy twin of ``torch.nn.GRU`` with a hand-written backward.
 
     Args:
-        input_size, hidden_size, num_layers, bias, batch_first, bidirectional: as ``torch.nn.GRU``.
-        reset_after: True (default) is ``torch.nn.GRU``; False is Cho et al. (2014), the reset
-            gate applied to the state before the recurrent product (see the module docstring).
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional: as
+            ``torch.nn.GRU``, in its positional order (``dropout`` between layers while
+            ``training``; :meth:`eval` turns it off; masks drawn from ``rng``).
+        reset_after (keyword-only): True (default) is ``torch.nn.GRU``; False is Cho et al.
+            (2014), the reset gate applied to the state before the recurrent product (see the
+            module docstring).
         dtype: float64 (default) or float32.
         rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
             :func:`gru_lib.seed_everything` makes it reproducible).
 
     Parameters live in ``.params`` under torch's ``state_dict`` names (gate blocks ``r | z | n``);
-    ``forward(x, h0=None)`` returns ``(output, h_n)``, ``backward(d_output, d_h_n=None)`` returns
-    ``(dx, dh0)`` and fills ``.grads``. Each step is :func:`gru_step` / :func:`gru_step_backward`.
+    ``forward(x, hx=None, lengths=None)`` returns ``(output, h_n)``,
+    ``backward(d_output, d_h_n=None)`` returns ``(dx, dhx)`` and fills ``.grads``. Each step is
+    :func:`gru_step` / :func:`gru_step_backward`.
     """
 
     MODE = "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 bidirectional=False, reset_after=True, *, dtype=np.float64, rng=None):
+                 dropout=0.0, bidirectional=False, *, reset_after=True, dtype=np.float64,
+                 rng=None):
         if not isinstance(reset_after, bool):
-            raise TypeError(f"GRU: reset_after must be a bool, got {type(reset_after).__name__} "
-                            f"({reset_after!r})")
+            raise TypeError(f"{type(self).__name__}: reset_after must be a bool, got "
+                            f"{type(reset_after).__name__} ({reset_after!r})")
         self.reset_after = reset_after
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         dtype=dtype, rng=rng)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype, rng=rng)
 
     def _extra_repr(self) -> dict:
         extra = super()._extra_repr()

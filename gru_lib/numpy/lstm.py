@@ -142,8 +142,9 @@ class LSTM(RecurrentBase):
     """Multi-layer LSTM, a NumPy twin of ``torch.nn.LSTM`` with a hand-written backward.
 
     Args:
-        input_size, hidden_size, num_layers, bias, batch_first, bidirectional:
-            as ``torch.nn.LSTM`` (no projection).
+        input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            proj_size: as ``torch.nn.LSTM``, in its positional order (``dropout`` between layers
+            while ``training``; :meth:`eval` turns it off; ``proj_size`` must be 0).
         dtype: float64 (default) or float32.
         rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
             :func:`gru_lib.seed_everything` makes it reproducible).
@@ -156,8 +157,17 @@ class LSTM(RecurrentBase):
 
     MODE = "LSTM"
     NUM_STATES = 2
+    STATE_NAMES = ("h0", "c0")
 
-    def forward(self, x, hx=None):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, *, dtype=np.float64, rng=None):
+        if proj_size != 0:
+            raise ValueError(f"LSTM: proj_size (torch.nn.LSTM's projection of h) is not "
+                             f"implemented in gru_lib; only proj_size=0, got {proj_size!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype, rng=rng)
+
+    def forward(self, x, hx=None, lengths=None):
         """Run the stack over a sequence. Shapes exactly as ``torch.nn.LSTM``.
 
         Args:
@@ -165,14 +175,15 @@ class LSTM(RecurrentBase):
                 ``(T, input_size)``; float dtype equal to the model's.
             hx: ``(h0, c0)``, each ``(num_layers * num_directions, B, H)`` (unbatched:
                 ``(num_layers * num_directions, H)``), or None for zeros.
+            lengths: B ints in ``[1, T]``, any order, or None; as :meth:`GRU.forward`.
         Returns:
             output: ``(T, B, num_directions * H)`` (batch_first: ``(B, T, ·)``; unbatched:
                 ``(T, ·)``), the last layer's hidden states at every step.
             (h_n, c_n): final hidden and cell states, same layout as ``h0``.
         """
         states = _pair("LSTM", "hx", hx)
-        x, states, batched = self._check_forward(x, states)
-        output, (h_n, c_n) = self._forward(x, states, batched)
+        x, states, batched, mask = self._check_forward(x, states, lengths)
+        output, (h_n, c_n) = self._forward(x, states, batched, mask)
         return output, (h_n, c_n)
 
     def backward(self, d_output, d_hx=None):

@@ -104,26 +104,28 @@ class RNN(SingleStateBase):
     """Multi-layer Elman RNN, a NumPy twin of ``torch.nn.RNN`` with a hand-written backward.
 
     Args:
-        input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, bidirectional:
-            as ``torch.nn.RNN``.
+        input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, dropout,
+            bidirectional: as ``torch.nn.RNN``, in its positional order (``dropout`` between
+            layers while ``training``; :meth:`eval` turns it off; masks drawn from ``rng``).
         dtype: float64 (default) or float32.
         rng: ``np.random.Generator``, int seed, or None (seeded from NumPy's global generator, so
             :func:`gru_lib.seed_everything` makes it reproducible).
 
-    Parameters live in ``.params`` under torch's ``state_dict`` names; ``forward(x, h0=None)``
-    returns ``(output, h_n)``, ``backward(d_output, d_h_n=None)`` returns ``(dx, dh0)`` and
-    fills ``.grads``. Each step is :func:`rnn_step` / :func:`rnn_step_backward`.
+    Parameters live in ``.params`` under torch's ``state_dict`` names; ``forward(x, hx=None,
+    lengths=None)`` returns ``(output, h_n)``, ``backward(d_output, d_h_n=None)`` returns
+    ``(dx, dhx)`` and fills ``.grads``. Each step is :func:`rnn_step` / :func:`rnn_step_backward`.
     """
 
     MODE = "RNN"
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, bidirectional=False, *, dtype=np.float64, rng=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, *, dtype=np.float64,
+                 rng=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         dtype=dtype, rng=rng)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype=dtype, rng=rng)
 
     def _extra_repr(self) -> dict:
         extra = super()._extra_repr()

@@ -122,8 +122,9 @@ class FastGRU(GRU):
             raise ValueError("FastGRU: only reset_after=True (PyTorch's convention) has a "
                              f"hand-written kernel, got reset_after={reset_after!r}; use "
                              "gru_lib.torch.GRU(reset_after=False) for Cho et al. (2014)")
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         reset_after=True, device=device, dtype=dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first,
+                         bidirectional=bidirectional, reset_after=True, device=device,
+                         dtype=dtype)
 
     def _layer(self, x, state, weights, reverse):
         hs = gru_layer(x, state[0], *weights, reverse=reverse)

@@ -71,7 +71,10 @@ def gru_step(x, h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
         reset_after: where the reset gate acts (see above).
 
     Returns:
-        h_next: ``(B, H)`` new state :math:`h_t`, same dtype and device as ``x``.
+        h_next: ``(B, H)`` new state :math:`h_t`, same dtype and device as ``x``. Only the
+        state: autograd keeps what the backward needs. (The NumPy twin returns
+        ``(h_next, cache)``; ``h, _ = gru_step(...)`` copied from NumPy code would here unpack
+        the *rows* of ``h_next`` when B = 2, and fail otherwise. Write ``h = gru_step(...)``.)
 
     All tensors must share one real floating dtype and one device; shapes must match exactly.
     Gradients come from autograd (compare :func:`gru_lib.numpy.gru_step_backward`).
@@ -96,13 +99,20 @@ class GRU(RecurrentBase):
         bias: if False, no ``b_ih``/``b_hh`` (default True).
         batch_first: input and output are ``(B, T, ·)`` instead of ``(T, B, ·)``; ``h_n`` stays
             ``(num_layers*num_directions, B, H)`` as in ``torch.nn``.
+        dropout: probability of zeroing each output element of every layer but the last, in
+            training mode only (default 0), drawn as ``torch.nn`` does.
         bidirectional: add a ``_reverse`` direction per layer reading the sequence backwards.
-        reset_after: True (default) is ``torch.nn.GRU``; False is Cho et al. (2014), the reset
-            gate applied to the state before the recurrent product. Same parameters either way.
+        reset_after (keyword-only): True (default) is ``torch.nn.GRU``; False is Cho et al.
+            (2014), the reset gate applied to the state before the recurrent product. Same
+            parameters either way.
         device, dtype: where and in which floating dtype the parameters are created.
 
-    Inputs: ``input, hx``
-        * ``input``: ``(T, B, D)``, ``(B, T, D)`` if ``batch_first``, or unbatched ``(T, D)``.
+    Inputs: ``input, hx, lengths``
+        * ``input``: ``(T, B, D)``, ``(B, T, D)`` if ``batch_first``, unbatched ``(T, D)``, or a
+          ``torch.nn.utils.rnn.PackedSequence`` (then ``output`` is one too, as in ``torch.nn``).
+        * ``lengths`` (not in ``torch.nn``; the NumPy half's argument): B ints in ``[1, T]``, or
+          None. Steps ``t >= lengths[b]`` keep sequence ``b``'s state and output zeros, so the
+          results equal ``torch.nn`` on the packed sequences.
         * ``hx``: initial states ``(num_layers*num_directions, B, H)`` (``(…, H)`` unbatched);
           None means zeros.
 
@@ -121,11 +131,12 @@ class GRU(RecurrentBase):
     MODE = "GRU"
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 bidirectional=False, reset_after=True, device=None, dtype=None):
-        _check_reset_after("GRU", reset_after)
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, *,
+                 reset_after=True):
+        _check_reset_after(type(self).__name__, reset_after)
         self.reset_after = reset_after
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -134,6 +145,6 @@ class GRU(RecurrentBase):
     def _cell(self, gi, state, W_hh, b_hh):
         return (gru_step_projected(gi, state[0], W_hh, b_hh, self.reset_after),)
 
-    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None):  # noqa: A002
-        output, (h_n,) = self._run(input, {"h0": hx})
+    def forward(self, input, hx: torch.Tensor | None = None, lengths=None):  # noqa: A002
+        output, (h_n,) = self._forward_layers(input, {"hx": hx}, lengths)
         return output, h_n

@@ -8,7 +8,6 @@ torch's order ``i | f | g | o``; rows are batch elements, so the book's ``W x`` 
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 from gru_lib.torch.base import RecurrentBase, check_step_args
@@ -52,7 +51,8 @@ def lstm_step(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None):
         b_ih, b_hh: ``(4H,)`` biases in the same block order, or None.
 
     Returns:
-        ``(h_next, c_next)``, both ``(B, H)``, same dtype and device as ``x``.
+        ``(h_next, c_next)``, both ``(B, H)``, same dtype and device as ``x``; no cache (the
+        NumPy twin returns ``(h_next, c_next, cache)``), autograd keeps what the backward needs.
 
     All tensors must share one real floating dtype and one device; shapes must match exactly.
     Gradients come from autograd (compare :func:`gru_lib.numpy.lstm_step_backward`).
@@ -67,8 +67,7 @@ class LSTM(RecurrentBase):
     Each layer applies :func:`lstm_step` at every time step, with :math:`x_t` the input for the
     first layer and the previous layer's output :math:`h_t` (both directions concatenated) above
     it. The input projection :math:`x_t W_{ih}^\top + b_{ih}` is computed for all steps in one
-    matrix product before the time loop. (``torch.nn.LSTM``'s ``dropout`` and ``proj_size`` are
-    not offered.)
+    matrix product before the time loop. (``torch.nn.LSTM``'s ``proj_size`` is not offered.)
 
     Args:
         input_size: features :math:`D` of the input.
@@ -77,11 +76,18 @@ class LSTM(RecurrentBase):
         bias: if False, no ``b_ih``/``b_hh`` (default True).
         batch_first: input and output are ``(B, T, ·)`` instead of ``(T, B, ·)``; the states stay
             ``(num_layers*num_directions, B, H)`` as in ``torch.nn``.
+        dropout: probability of zeroing each output element of every layer but the last, in
+            training mode only (default 0), drawn as ``torch.nn`` does.
         bidirectional: add a ``_reverse`` direction per layer reading the sequence backwards.
+        proj_size: must be 0 (a ``ValueError`` otherwise).
         device, dtype: where and in which floating dtype the parameters are created.
 
-    Inputs: ``input, hx``
-        * ``input``: ``(T, B, D)``, ``(B, T, D)`` if ``batch_first``, or unbatched ``(T, D)``.
+    Inputs: ``input, hx, lengths``
+        * ``input``: ``(T, B, D)``, ``(B, T, D)`` if ``batch_first``, unbatched ``(T, D)``, or a
+          ``torch.nn.utils.rnn.PackedSequence`` (then ``output`` is one too, as in ``torch.nn``).
+        * ``lengths`` (not in ``torch.nn``; the NumPy half's argument): B ints in ``[1, T]``, or
+          None. Steps ``t >= lengths[b]`` keep sequence ``b``'s state and output zeros, so the
+          results equal ``torch.nn`` on the packed sequences.
         * ``hx``: a tuple ``(h0, c0)`` of initial states, each
           ``(num_layers*num_directions, B, H)`` (``(…, H)`` unbatched), or None for zeros.
 
@@ -97,10 +103,18 @@ class LSTM(RecurrentBase):
 
     MODE = "LSTM"
 
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        if proj_size != 0:
+            raise ValueError(f"LSTM: proj_size (torch.nn.LSTM's projection of h) is not "
+                             f"implemented in gru_lib; only proj_size=0, got {proj_size!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
+
     def _cell(self, gi, state, W_hh, b_hh):
         return lstm_step_projected(gi, state[0], state[1], W_hh, b_hh)
 
-    def forward(self, input: torch.Tensor, hx=None):  # noqa: A002 - torch.nn's argument name
+    def forward(self, input, hx=None, lengths=None):  # noqa: A002 - torch.nn's argument name
         if hx is None:
             h0 = c0 = None
         elif isinstance(hx, (tuple, list)) and len(hx) == 2:
@@ -108,5 +122,5 @@ class LSTM(RecurrentBase):
         else:
             raise TypeError(f"LSTM: expected hx as a tuple (h0, c0) or None, "
                             f"got {type(hx).__name__}")
-        output, (h_n, c_n) = self._run(input, {"h0": h0, "c0": c0})
+        output, (h_n, c_n) = self._forward_layers(input, {"h0": h0, "c0": c0}, lengths)
         return output, (h_n, c_n)

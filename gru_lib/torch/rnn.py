@@ -50,7 +50,9 @@ def rnn_step(x, h, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
         nonlinearity: ``'tanh'`` (default) or ``'relu'``.
 
     Returns:
-        h_next: ``(B, H)`` new state :math:`h_t`, same dtype and device as ``x``.
+        h_next: ``(B, H)`` new state :math:`h_t`, same dtype and device as ``x``. Only the
+        state (the NumPy twin returns ``(h_next, cache)``): write ``h = rnn_step(...)``, not
+        ``h, _ = rnn_step(...)``, which would unpack the rows of ``h_next`` when B = 2.
 
     All tensors must share one real floating dtype and one device; shapes must match exactly.
     Gradients come from autograd (compare :func:`gru_lib.numpy.rnn_step_backward`).
@@ -79,11 +81,17 @@ class RNN(RecurrentBase):
         bias: if False, no ``b_ih``/``b_hh`` (default True).
         batch_first: input and output are ``(B, T, ·)`` instead of ``(T, B, ·)``; the states
             stay ``(num_layers*num_directions, B, H)`` as in ``torch.nn``.
+        dropout: probability of zeroing each output element of every layer but the last, in
+            training mode only (default 0), drawn as ``torch.nn`` does.
         bidirectional: add a ``_reverse`` direction per layer reading the sequence backwards.
         device, dtype: where and in which floating dtype the parameters are created.
 
-    Inputs: ``input, hx``
-        * ``input``: ``(T, B, D)``, ``(B, T, D)`` if ``batch_first``, or unbatched ``(T, D)``.
+    Inputs: ``input, hx, lengths``
+        * ``input``: ``(T, B, D)``, ``(B, T, D)`` if ``batch_first``, unbatched ``(T, D)``, or a
+          ``torch.nn.utils.rnn.PackedSequence`` (then ``output`` is one too, as in ``torch.nn``).
+        * ``lengths`` (not in ``torch.nn``; the NumPy half's argument): B ints in ``[1, T]``, or
+          None. Steps ``t >= lengths[b]`` keep sequence ``b``'s state and output zeros, so the
+          results equal ``torch.nn`` on the packed sequences.
         * ``hx``: initial states ``(num_layers*num_directions, B, H)`` (``(…, H)`` unbatched);
           None means zeros.
 
@@ -100,11 +108,11 @@ class RNN(RecurrentBase):
     MODE = "RNN"
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, bidirectional=False, device=None, dtype=None):
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
         _check_nonlinearity("RNN", nonlinearity)
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, bidirectional,
-                         device=device, dtype=dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, device, dtype)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
@@ -113,6 +121,6 @@ class RNN(RecurrentBase):
     def _cell(self, gi, state, W_hh, b_hh):
         return (rnn_step_projected(gi, state[0], W_hh, b_hh, self.nonlinearity),)
 
-    def forward(self, input: torch.Tensor, hx: torch.Tensor | None = None):  # noqa: A002
-        output, (h_n,) = self._run(input, {"h0": hx})
+    def forward(self, input, hx: torch.Tensor | None = None, lengths=None):  # noqa: A002
+        output, (h_n,) = self._forward_layers(input, {"hx": hx}, lengths)
         return output, h_n

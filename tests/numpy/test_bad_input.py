@@ -77,7 +77,7 @@ CASES = {
     "h0 batched for an unbatched x": (lambda: gru()(x_(5, D), x_(1, 1, H)), ValueError,
                                       ["(1, 4)", "got (1, 1, 4)"]),
     "h0 float32 with float64 x": (lambda: gru()(x_(5, 2, D), x_(1, 2, H, dtype=np.float32)),
-                                  TypeError, ["h0: float32", "input: float64"]),
+                                  TypeError, ["hx: float32", "input: float64"]),
     "h0 int": (lambda: RNN(D, H)(x_(5, 2, D), np.zeros((1, 2, H), dtype=np.int32)), TypeError,
                ["real floating dtype", "int32"]),
     "LSTM hx a single array": (lambda: LSTM(D, H)(x_(5, 2, D), x_(1, 2, H)), TypeError,
