@@ -64,8 +64,10 @@ def gru_step(x, h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
         W_ih: ``(3H, D)`` blocks :math:`W_{ir} | W_{iz} | W_{in}` (torch's ``weight_ih_l0``).
         W_hh: ``(3H, H)`` blocks :math:`W_{hr} | W_{hz} | W_{hn}` (``weight_hh_l0``).
         b_ih, b_hh: ``(3H,)`` biases in the same block order, or None.
-        reset_after: where the reset gate acts (see above). ``b_hn`` stays inside the
-            parenthesis in both cases, which is why the GRU keeps two biases.
+        reset_after: where the reset gate acts (see above). With ``reset_after=True``,
+            ``b_hn`` is scaled by ``r`` and ``b_in`` is not, so both biases matter; with
+            ``reset_after=False`` they simply add and only their sum matters (Keras keeps one
+            bias there). Both are kept in either case, for ``torch.nn``'s parameter layout.
 
     Returns:
         h_next: ``(B, H)`` new state :math:`h_t`.

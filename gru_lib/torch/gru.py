@@ -66,8 +66,10 @@ def gru_step(x, h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
         h: ``(B, H)`` previous state :math:`h_{t-1}`.
         W_ih: ``(3H, D)`` blocks :math:`W_{ir} | W_{iz} | W_{in}` (torch's ``weight_ih_l0``).
         W_hh: ``(3H, H)`` blocks :math:`W_{hr} | W_{hz} | W_{hn}` (``weight_hh_l0``).
-        b_ih, b_hh: ``(3H,)`` biases in the same block order, or None. ``b_hn`` stays inside the
-            reset-gated term in both variants, which is why the GRU keeps two biases.
+        b_ih, b_hh: ``(3H,)`` biases in the same block order, or None. With ``reset_after=True``
+            ``b_hn`` is scaled by ``r`` and ``b_in`` is not, so both matter; with
+            ``reset_after=False`` they simply add and only their sum matters (Keras keeps one
+            bias there). Both are kept in either case, for ``torch.nn``'s parameter layout.
         reset_after: where the reset gate acts (see above).
 
     Returns:
