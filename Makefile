@@ -25,12 +25,13 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # Re-executing or testing notebooks: no progress bars in committed or compared outputs.
 NB_ENV := GRU_LIB_NO_PROGRESS=1
 
-.PHONY: help setup browser-deps build test lab execute clean
+.PHONY: help setup browser-deps build test lab lab-check execute clean
 
 help:
 	@echo "make build                      set up and build the HTML book"
 	@echo "make test                       set up and run all tests (unit, nbval, strict build, browser)"
 	@echo "make lab                        open the chapters in JupyterLab"
+	@echo "make lab-check                   check two chapters in JupyterLab in headless Chromium"
 	@echo "make execute NB=book/NN.ipynb   re-execute one chapter in place (before committing it)"
 	@echo "make clean                      remove _build/"
 
@@ -85,6 +86,11 @@ test:
 # (JupyterLab refuses to run as root unless told to: containers and CI machines often are root.)
 lab: setup
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
+
+# Headless JupyterLab + Chromium: MyST renders, solutions collapsed, figures counted (screenshots in
+# _build/lab-screenshots/). LAB_CHECK_ARGS=--strict also fails on unrendered glue.
+lab-check: setup browser-deps
+	$(PY) scripts/lab_check.py $(LAB_CHECK_ARGS)
 
 execute: setup
 	@if [ -z "$(NB)" ]; then echo "usage: make execute NB=book/NN_name.ipynb" >&2; exit 2; fi

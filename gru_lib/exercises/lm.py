@@ -25,7 +25,13 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import torch
+
+try:
+    import torch
+except ImportError as _exc:
+    from gru_lib._optional import missing_extra
+
+    raise missing_extra("torch", "gru_lib.exercises.lm") from _exc
 
 from gru_lib.exercises._core import CheckResult, Mistake, run_check
 from gru_lib.exercises._progress import checked

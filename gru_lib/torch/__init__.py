@@ -21,6 +21,13 @@ record the Python loop over time for one sequence length
 (:meth:`gru_lib.torch.base.RecurrentBase._refuse_fixed_length_graph`).
 """
 
+try:
+    import torch as _torch  # noqa: F401 - only to fail early, with a message naming the extra
+except ImportError as _exc:
+    from gru_lib._optional import missing_extra
+
+    raise missing_extra("torch", "gru_lib.torch") from _exc
+
 from gru_lib.torch.fast_gru import FastGRU
 from gru_lib.torch.functional import relu, sigmoid, tanh
 from gru_lib.torch.gru import GRU, gru_step
