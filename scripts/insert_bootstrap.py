@@ -15,8 +15,9 @@ template, ``scripts/bootstrap_cell.py``, with
 Idempotent: a notebook that already has the cell (recognised by its first line) gets its source
 refreshed in place; a notebook without it gets it just before its first code cell, with the tag
 ``remove-cell`` (the HTML book does not show it; JupyterLab, Colab and Binder do) and no output.
-A notebook whose cell is current is left byte-for-byte unchanged. After ``--write``, re-execute
-the changed chapters (``make execute NB=...``): the cell adds one to the execution counts.
+A notebook whose cell is current is left byte-for-byte unchanged. A notebook that was run top to
+bottom gets the counts a fresh run would give (the cell is count 1, every later count one higher:
+locally the cell does nothing); any other must be re-executed (``make execute NB=...``).
 """
 
 from __future__ import annotations
@@ -81,7 +82,28 @@ def update(nb: dict, repo: str | None, ref: str) -> str:
     if nb.get("nbformat", 4) == 4 and nb.get("nbformat_minor", 0) < 5:
         del cell["id"]  # cell ids exist from nbformat 4.5 on
     cells.insert(first_code, cell)
+    _renumber_after_insert(cells, cell)
     return "inserted"
+
+
+def _renumber_after_insert(cells: list[dict], new: dict) -> None:
+    """Give the new cell execution count 1 and shift every later count by one.
+
+    Locally the cell returns at once, prints nothing and leaves no names behind (tests/
+    test_bootstrap.py), so a fresh top-to-bottom run of the notebook produces exactly the committed
+    outputs with every count one higher: this writes that result without spending the CPU time.
+    Only a notebook that was itself run top to bottom (counts 1, 2, 3, ...) is renumbered; any other
+    keeps ``None`` and must be re-executed.
+    """
+    code = [c for c in cells if c["cell_type"] == "code" and c is not new]
+    if [c.get("execution_count") for c in code] != list(range(1, len(code) + 1)):
+        return
+    for c in code:
+        c["execution_count"] += 1
+        for out in c.get("outputs", []):
+            if out.get("execution_count") is not None:
+                out["execution_count"] += 1
+    new["execution_count"] = 1
 
 
 def dumps(nb: dict) -> str:

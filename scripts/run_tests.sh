@@ -92,6 +92,10 @@ run_stage "nbval (portable floats)" nbval_portable
 run_stage "book build (-W -n)" build
 run_stage "browser check" "$VENV/bin/python" scripts/browser_check.py _build/html \
     --screenshots _build/screenshots
+# Two chapters opened in JupyterLab (with jupyterlab-myst) in the same headless Chromium: MyST
+# renders, exercises and solutions render, solutions stay collapsed until clicked.
+run_stage "JupyterLab check" "$VENV/bin/python" scripts/lab_check.py \
+    --screenshots _build/lab-screenshots
 
 report
 n_failed=0

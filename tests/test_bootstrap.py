@@ -189,3 +189,23 @@ def test_hosted_markers_are_detected(tmp_path, marker):
                      _env(tmp_path, **extra), tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert ("nothing was installed" in proc.stdout) == (marker is not None), proc.stdout
+
+
+def test_insert_renumbers_a_notebook_run_top_to_bottom():
+    """The new cell is count 1 and every later count (cells and their results) moves up by one,
+    as a fresh run would give; a notebook not run top to bottom is left for re-execution."""
+    def code(n, result=False):
+        outs = [{"output_type": "execute_result", "execution_count": n, "data": {}, "metadata": {}}]
+        return {"cell_type": "code", "execution_count": n, "metadata": {},
+                "outputs": outs if result else [], "source": ["x = 1"]}
+
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+          "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# t"]},
+                    code(1), code(2, result=True)]}
+    assert insert_bootstrap.update(nb, None, "main") == "inserted"
+    counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == [1, 2, 3]
+    assert nb["cells"][3]["outputs"][0]["execution_count"] == 3
+    stale = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [code(2), code(7)]}
+    insert_bootstrap.update(stale, None, "main")
+    assert [c["execution_count"] for c in stale["cells"]] == [None, 2, 7]
