@@ -15,8 +15,9 @@ also proves that the book works offline (MathJax included). For every page it fa
 * any request to a host other than the local server;
 * an exercise solution or hint that is visible before its toggle is clicked.
 
-It saves screenshots of two pages (a chapter at its first figure, and the notation appendix at
-its equations) under ``_build/screenshots/`` for a person to look at.
+It saves three screenshots (a chapter at its first figure, the notation appendix at its equations,
+and the first code exercise with hints, collapsed) under ``_build/screenshots/`` for a person to
+look at.
 
 Chromium is driven through its DevTools protocol with the small ``websocket-client`` package
 (a dependency of Jupyter Server, already in the environment); no browser-automation framework.
@@ -273,6 +274,9 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
     shots = {
         "chapter.png": (chapters[0] if chapters else "book/intro.html", ["figure", "div.math"]),
         "notation.png": ("book/notation.html", ["div.math"]),
+        # a code exercise with its hints and, below, its solution: all collapsed
+        "exercise.png": (chapters[0] if chapters else "book/intro.html",
+                         ["div.exercise:has(div.dropdown)", "div.exercise"]),
     }
 
     server, base = serve(root)
