@@ -13,10 +13,11 @@ also proves that the book works offline (MathJax included). For every page it fa
 * a broken internal link: a link to a file that is not served, or to an ``#anchor`` that is not
   on the target page;
 * any request to a host other than the local server;
-* an exercise solution that is visible before its toggle is clicked.
+* an exercise solution or hint that is visible before its toggle is clicked.
 
-It saves screenshots of two pages (a chapter at its first figure, and the notation appendix at
-its equations) under ``_build/screenshots/`` for a person to look at.
+It saves three screenshots (a chapter at its first figure, the notation appendix at its equations,
+and the first code exercise with hints, collapsed) under ``_build/screenshots/`` for a person to
+look at.
 
 Chromium is driven through its DevTools protocol with the small ``websocket-client`` package
 (a dependency of Jupyter Server, already in the environment); no browser-automation framework.
@@ -102,14 +103,16 @@ PAGE_PROBE_JS = r"""
   const results = await Promise.all(imgs.map(i =>
       withTimeout(i.decode().then(() => null, () => i.currentSrc || i.src), 15000)));
   results.forEach((r, k) => { if (r) report.badImages.push(r === 'timeout' ? imgs[k].src : r); });
-  // Exercise solutions (sphinx-exercise, `:class: dropdown`) must start collapsed.
-  for (const sol of document.querySelectorAll('div.solution')) {
+  // Exercise solutions (sphinx-exercise, `:class: dropdown`) and the hints (admonitions with
+  // `:class: dropdown`) must start collapsed.
+  for (const sol of document.querySelectorAll('div.solution, div.admonition.dropdown')) {
     const body = [...sol.children].filter(c =>
         !c.classList.contains('admonition-title') && c.tagName !== 'BUTTON');
     const shown = c => c.getBoundingClientRect().height > 0 &&
         c.checkVisibility({opacityProperty: true, visibilityProperty: true});
     if (body.some(shown))
-      report.openSolutions.push(sol.id || '(solution without id)');
+      report.openSolutions.push(sol.id || (sol.querySelector('.admonition-title') || {}).textContent
+                                || '(solution without id)');
   }
   for (const a of document.querySelectorAll('a[href]')) report.links.push(a.href);
   for (const el of document.querySelectorAll('[id]')) report.ids.push(el.id);
@@ -271,6 +274,9 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
     shots = {
         "chapter.png": (chapters[0] if chapters else "book/intro.html", ["figure", "div.math"]),
         "notation.png": ("book/notation.html", ["div.math"]),
+        # a code exercise with its hints and, below, its solution: all collapsed
+        "exercise.png": (chapters[0] if chapters else "book/intro.html",
+                         ["div.exercise:has(div.dropdown)", "div.exercise"]),
     }
 
     server, base = serve(root)
@@ -323,7 +329,7 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
             problems += [f"MathJax error: {m}" for m in report["mathErrors"]]
             problems += [f"raw TeX in visible text: {m!r}" for m in report["rawTex"]]
             problems += [f"image did not load: {m}" for m in report["badImages"]]
-            problems += [f"solution visible before its toggle is clicked: {m}"
+            problems += [f"solution or hint visible before its toggle is clicked: {m}"
                          for m in report["openSolutions"]]
             ids_by_page[page] = set(report["ids"])
             for link in report["links"]:

@@ -19,55 +19,16 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from gru_lib.exercises._hints import HINTS
+from gru_lib.exercises._catalog import CATALOG, Exercise
 
-__all__ = ["EXERCISES", "checked", "data_file", "hint", "progress", "record"]
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """A checked exercise: its label in the book, chapter, title, kind, difficulty and hints."""
-
-    label: str
-    chapter: int
-    title: str
-    kind: str = "code"
-    stars: int = 1
-    hints: tuple[str, ...] = ()
+__all__ = ["CATALOG", "EXERCISES", "Exercise", "checked", "data_file", "hint", "progress", "record"]
 
 
-EXERCISES: dict[str, Exercise] = {}
-
-
-def _register(label: str, chapter: int, title: str, stars: int) -> None:
-    EXERCISES[label] = Exercise(label, chapter, title, "code", stars, HINTS.get(label, ()))
-
-
-# The book's checked exercises, in reading order (label as in the notebooks), with ★ difficulty.
-_register("ex-ch01-latch", 1, "Two consecutive ones (hand-set threshold RNN)", 2)
-_register("ex-ch02-step", 2, "RNN step", 1)
-_register("ex-ch02-forward", 2, "RNN forward over time", 1)
-_register("ex-ch03-step", 3, "RNN step backward", 2)
-_register("ex-ch03-loop", 3, "backpropagation through time", 2)
-_register("ex-ch03-truncated", 3, "truncated backpropagation through time", 2)
-_register("ex-ch04-clip", 4, "global-norm gradient clipping", 1)
-_register("ex-ch05-gated", 5, "gated integrator step", 1)
-_register("ex-ch06-4", 6, "LSTM step", 1)
-_register("ex-ch06-backward", 6, "LSTM step backward", 3)
-_register("ex-ch07-4", 7, "GRU step (PyTorch convention)", 2)
-_register("ex-ch07-5", 7, "GRU step backward (PyTorch convention)", 3)
-_register("ex-ch08-4", 8, "GRU over a sequence (torch.nn.GRU layout)", 1)
-_register("ex-ch09-5", 9, "bidirectional GRU summary", 2)
-_register("ex-ch10-targets", 10, "selective-copy targets", 1)
-_register("ex-ch11-2", 11, "perplexity", 1)
-_register("ex-ch11-4", 11, "temperature_probs", 1)
-_register("ex-ch12-greedy", 12, "greedy decoding", 2)
-_register("ex-ch13-4", 13, "weight gradient after the loop", 1)
-_register("ex-ch14-3", 14, "linear recurrence, sequential", 1)
-_register("ex-ch14-4", 14, "linear recurrence, doubling scan", 2)
+# The checked exercises, in reading order: every public ``check_*`` function is registered under one
+# of these labels. The table of all exercises (kind, ★, title) is in ``_catalog``.
+EXERCISES: dict[str, Exercise] = {label: ex for label, ex in CATALOG.items() if ex.checked}
 
 
 def data_file() -> Path:
@@ -142,9 +103,11 @@ def progress() -> None:
 
 def hint(label: str, k: int = 1) -> None:
     """Print hint ``k`` (1, 2, 3: progressively more explicit) of exercise ``label``."""
-    if label not in EXERCISES:
-        raise KeyError(f"unknown exercise {label!r}; known: {', '.join(EXERCISES)}")
-    hints = EXERCISES[label].hints
+    with_hints = [lab for lab, ex in CATALOG.items() if ex.hints]
+    if label not in with_hints:
+        raise KeyError(f"no hints for exercise {label!r}; exercises with hints: "
+                       f"{', '.join(with_hints)}")
+    hints = CATALOG[label].hints
     if not isinstance(k, int) or not 1 <= k <= len(hints):
         raise ValueError(f"{label} has hints 1..{len(hints)}, got k={k!r}")
     print(f"Hint {k} of {len(hints)} ({label}): {hints[k - 1]}")
