@@ -81,6 +81,7 @@ run_stage "nbval (book/*.ipynb)" nbval
 run_stage "book build (-W -n)" build
 run_stage "browser check" "$VENV/bin/python" scripts/browser_check.py _build/html \
     --screenshots _build/screenshots
+run_stage "PDF (make pdf, check)" "$MAKE" --no-print-directory pdf-check
 
 report
 n_failed=0
