@@ -64,8 +64,9 @@ READY_JS = r"""
 
 def _text(tag: Tag) -> str:
     """A heading's text without its '#' permalink."""
-    return " ".join(t for t in tag.find_all(string=True)
-                    if not (t.parent and "headerlink" in (t.parent.get("class") or []))).strip()
+    return " ".join("".join(t for t in tag.find_all(string=True)
+                            if not (t.parent and "headerlink" in (t.parent.get("class") or [])))
+                    .split())
 
 
 def _new(soup: BeautifulSoup, name: str, text: str | None = None, **attrs) -> Tag:
@@ -117,7 +118,9 @@ def make_print_html(src_dir: Path, toc_yml: Path, config_yml: Path) -> tuple[Pat
             page.append(_new(soup, "div", m.group(1), class_="print-part-number"))
         page.append(_new(soup, "h1", m.group(2) if m else caption))
         page["data-toc"] = caption
-        wrapper.insert(0, page)
+        # Right before the first chapter: an anchor <span> between them would be a line of its
+        # own, which Chromium puts on a page of its own (a blank page).
+        wrapper.find("section", recursive=False).insert_before(page)
         for section in wrapper.find_all("section", recursive=False):
             section["class"] = [*section.get("class", []), "print-chapter"]
 
@@ -167,29 +170,40 @@ def _chapter_index(article: Tag):
 
 
 def _unique_ids(soup: BeautifulSoup, article: Tag) -> None:
-    """Make ids unique across chapters, and links point to the one in their own chapter.
+    """Make ids unique across chapters, and point each link at the element it meant.
 
     Each chapter was a page of its own: several have a section ``summary`` and citations
     ``id3``; in one page the browser (and the PDF's destinations) would find only the first.
+    A citation links to the bibliography's entry; any other link to an id its own chapter has
+    goes there, else to the first element with that id.
     """
     chapter_of = _chapter_index(article)
     count = Counter(t["id"] for t in soup.find_all(id=True))
+    taken = set(count)
     renamed: dict[tuple[int, str], str] = {}
     first: dict[str, str] = {}
+    entry: dict[str, str] = {}  # old id -> new id of a bibliography entry
     for tag in soup.find_all(id=True):
         old = tag["id"]
         if count[old] < 2:
             continue
         key = (chapter_of(tag), old)
         new = f"c{key[0]}-{old}"
-        while new in count or new in first.values() or new in renamed.values():
+        while new in taken:
             new += "-"
+        taken.add(new)
         renamed.setdefault(key, new)
         first.setdefault(old, new)
+        if tag.get("role") == "doc-biblioentry":
+            entry[old] = new
         tag["id"] = new
     for a in soup.find_all("a", href=True):
         old = a["href"][1:]
-        if a["href"].startswith("#") and count[old] > 1:
+        if not a["href"].startswith("#") or count[old] < 2:
+            continue
+        if old in entry and a.find_parent(class_="bibtex-citation") is not None:
+            a["href"] = "#" + entry[old]
+        else:
             a["href"] = "#" + renamed.get((chapter_of(a), old), first[old])
 
 
