@@ -8,9 +8,9 @@ Fails unless
 * the page count is sane for the amount of text: between 150 and 700 words a page;
 * the math is typeset: no raw TeX (``\\(``, ``$$``, ``$x$``, ``\\frac``, ``\\mathbf``, ...) in the
   PDF's text layer, except inside code that the book shows (compared with its code blocks);
-* every figure is there: at least as many images in the PDF (``pdfimages -list``) as in the
-  HTML book, and every figure number (``Fig. 7.1``) and equation number (``(7.1)``) of the HTML
-  book in the PDF's text;
+* every figure is there: at least as many images in the PDF (``pdfimages -list``) as the HTML
+  book shows (not counting cells hidden behind a toggle, which the PDF leaves out), and every
+  figure number (``Fig. 7.1``) and equation number (``(7.1)``) of the HTML book in its text;
 * a contents lists every chapter in its first pages, the PDF has an outline (bookmarks), and the
   bibliography is there with every entry of the HTML book's bibliography.
 
@@ -50,7 +50,9 @@ def html_facts(html_dir: Path) -> dict:
         if article is None:
             continue
         facts["words"] += len(article.get_text(" ").split())
-        facts["images"] |= {Path(i["src"]).name for i in article.find_all("img", src=True)}
+        # (Not those in a cell hidden behind a toggle: the PDF leaves such cells out.)
+        facts["images"] |= {Path(i["src"]).name for i in article.find_all("img", src=True)
+                            if i.find_parent("details", class_="hide") is None}
         facts["figures"] |= {s.get_text().strip() for s in article.select("span.caption-number")
                              if s.get_text().strip().startswith("Fig.")}
         facts["equations"] |= {m.group(0) for s in article.select("span.eqno")

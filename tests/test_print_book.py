@@ -159,7 +159,8 @@ def test_html_facts_reads_figures_equations_chapters_and_citations(tmp_path):
     (tmp_path / "book" / "ch7.html").write_text(
         '<article class="bd-article"><section id="gru"><h1>7. The GRU<a class="headerlink">#</a>'
         '</h1><figure><img src="../_images/a.png"><figcaption><span class="caption-number">'
-        'Fig. 7.1 </span></figcaption></figure><div class="math"><span class="eqno">(7.1)'
+        'Fig. 7.1 </span></figcaption></figure><details class="admonition hide below-input">'
+        '<img src="../_images/hidden.png"></details><div class="math"><span class="eqno">(7.1)'
         '<a class="headerlink">#</a></span></div><pre>plt.xlabel(r"$h_t$")</pre>'
         '</section></article>')
     (tmp_path / "book" / "bibliography.html").write_text(
