@@ -110,6 +110,8 @@ def check(pdf: Path, html_dir: Path, png_dir: Path | None) -> list[str]:
     if png_dir is not None:
         shots = [1, 2, 9, 10, *_first_page_with(pages, re.compile(r"^Fig\. \d+\.\d+", re.M))]
         png_dir.mkdir(parents=True, exist_ok=True)
+        for old in png_dir.glob("page-*.png"):
+            old.unlink()
         for p in sorted(set(shots)):
             if p <= n_pages:
                 run("pdftoppm", "-r", "60", "-png", "-f", str(p), "-l", str(p), str(pdf),
