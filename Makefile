@@ -25,11 +25,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # Re-executing or testing notebooks: no progress bars in committed or compared outputs.
 NB_ENV := GRU_LIB_NO_PROGRESS=1
 
-.PHONY: help setup browser-deps build test lab lab-check execute clean
+.PHONY: help setup browser-deps pdf-deps build test pdf pdf-check lab lab-check execute clean
 
 help:
 	@echo "make build                      set up and build the HTML book"
 	@echo "make test                       set up and run all tests (unit, nbval, strict build, browser)"
+	@echo "make pdf                        set up and print the whole book to _build/pdf/book.pdf"
 	@echo "make lab                        open the chapters in JupyterLab"
 	@echo "make lab-check                   check two chapters in JupyterLab in headless Chromium"
 	@echo "make execute NB=book/NN.ipynb   re-execute one chapter in place (before committing it)"
@@ -70,6 +71,16 @@ browser-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
 	@command -v $(CHROMIUM) >/dev/null || { echo "error: $(CHROMIUM) is still missing" >&2; exit 1; }
 
+# poppler-utils (pdfinfo, pdftotext, pdfimages, pdftoppm) for the PDF and its check; installed
+# only if missing.
+pdf-deps: browser-deps
+	@command -v pdftotext >/dev/null || { \
+		echo "Installing poppler-utils (apt)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			poppler-utils >/dev/null; }
+	@command -v pdftotext >/dev/null || { echo "error: poppler-utils is still missing" >&2; exit 1; }
+
 # --- the two commands -------------------------------------------------------------------------
 
 build: setup
@@ -80,6 +91,23 @@ build: setup
 
 test:
 	@bash scripts/run_tests.sh
+
+# --- the PDF ----------------------------------------------------------------------------------
+
+# One PDF of the whole book: the single-page HTML build printed by headless Chromium, offline,
+# after MathJax has typeset it (scripts/print_book.py; print style scripts/print_book.css).
+PDF := _build/pdf/book.pdf
+
+pdf: setup pdf-deps
+	$(VENV)/bin/jupyter-book build . --builder singlehtml -W -n --keep-going
+	$(PY) scripts/print_book.py _build/singlehtml -o $(PDF)
+	@echo "The PDF is built: $(CURDIR)/$(PDF)"
+
+# The PDF checked against the HTML book (_build/html if built, else the single page); a few pages
+# rendered to PNG in _build/pdf/pages/ for a person to look at.
+pdf-check: pdf
+	$(PY) scripts/pdf_check.py $(PDF) --pages-png _build/pdf/pages \
+		--html $(if $(wildcard _build/html/book/*.html),_build/html,_build/singlehtml)
 
 # --- helpers ----------------------------------------------------------------------------------
 

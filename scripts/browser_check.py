@@ -13,6 +13,8 @@ also proves that the book works offline (MathJax included). For every page it fa
 * a broken internal link: a link to a file that is not served, or to an ``#anchor`` that is not
   on the target page;
 * any request to a host other than the local server;
+* any link to a placeholder address (``example-org``, ``example.com``, ...: see
+  ``scripts/repository_buttons.py``), anywhere in the page's HTML;
 * an exercise solution or hint that is visible before its toggle is clicked.
 
 It saves three screenshots (a chapter at its first figure, the notation appendix at its equations,
@@ -44,6 +46,7 @@ from base64 import b64decode
 from pathlib import Path
 
 import websocket
+from repository_buttons import placeholder_links  # scripts/, next to this file
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -307,7 +310,8 @@ def check(root: Path, screenshot_dir: Path, chromium: str) -> int:
             browser.events.clear()
             url = base + page
             browser.send("Page.navigate", url=url)
-            problems = []
+            problems = [f"link to a placeholder address (repository.url in _config.yml?): {u}"
+                        for u in placeholder_links(html)]
             try:
                 browser.wait_for("Page.loadEventFired", PAGE_TIMEOUT_S)
                 result = browser.send("Runtime.evaluate", expression=PAGE_PROBE_JS,

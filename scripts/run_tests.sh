@@ -96,6 +96,7 @@ run_stage "browser check" "$VENV/bin/python" scripts/browser_check.py _build/htm
 # renders, exercises and solutions render, solutions stay collapsed until clicked.
 run_stage "JupyterLab check" "$VENV/bin/python" scripts/lab_check.py \
     --screenshots _build/lab-screenshots
+run_stage "PDF (make pdf, check)" "$MAKE" --no-print-directory pdf-check
 
 report
 n_failed=0
