@@ -10,86 +10,31 @@ off every button that would use it (repository, issues, source, edit, and all la
 and says so once in the build log. Set a real address in ``_config.yml`` and the buttons come
 back as configured there; nothing else needs to change.
 
-``placeholder_reason`` and ``placeholder_links`` are shared with ``scripts/browser_check.py``,
-which fails on any link to a placeholder address in the built pages.
+The rules for what counts as a placeholder live in ``scripts/repo_address.py`` (standard library
+only, so that ``setup.py`` and the bootstrap cell's inserter use the same rules);
+``placeholder_reason`` and ``placeholder_links`` are re-exported here for
+``scripts/browser_check.py``, which fails on any link to a placeholder address in the built pages.
 """
 
 from __future__ import annotations
 
-import re
-from urllib.parse import urlsplit
+import sys
+from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util import logging
 
-LOGGER = logging.getLogger(__name__)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from repo_address import placeholder_links, placeholder_reason  # noqa: E402  (scripts/, shared)
 
-# Hosts reserved for examples and tests (RFC 2606, RFC 6761) or that are not public.
-PLACEHOLDER_HOSTS = {"example.com", "example.org", "example.net", "example.edu",
-                     "localhost", "127.0.0.1", "0.0.0.0"}
-PLACEHOLDER_SUFFIXES = (".example", ".invalid", ".test", ".localhost", ".example.com",
-                        ".example.org", ".example.net")
-# Owners on a code forge that templates and tutorials use as stand-ins.
-FORGES = {"github.com", "gitlab.com", "bitbucket.org", "codeberg.org"}
-PLACEHOLDER_OWNERS = {"example", "example-org", "example-user", "your-org", "your-name",
-                      "your-username", "yourname", "yourusername", "username", "user", "owner",
-                      "org", "organization", "my-org", "myorg", "me", "todo", "xxx"}
+__all__ = ["placeholder_links", "placeholder_reason", "setup", "switch_off_if_placeholder"]
+
+LOGGER = logging.getLogger(__name__)
 
 # Theme options that make a button from the repository address.
 REPOSITORY_BUTTONS = ("use_repository_button", "use_issues_button", "use_source_button",
                       "use_edit_page_button")
-
-_URL_RE = re.compile(r"""https?://[^\s"'<>()\\]+""")
-
-
-def _host_reason(host: str) -> str | None:
-    host = host.lower().rstrip(".")
-    if host in PLACEHOLDER_HOSTS or host.endswith(PLACEHOLDER_SUFFIXES):
-        return f"placeholder host {host!r}"
-    return None
-
-
-def _owner_reason(host: str, path: str) -> str | None:
-    if host.lower() not in FORGES:
-        return None
-    parts = [p for p in path.split("/") if p]
-    if parts:
-        owner = parts[0].lower()
-        if owner in PLACEHOLDER_OWNERS or "example" in owner:
-            return f"placeholder owner {owner!r} on {host}"
-    return None
-
-
-def placeholder_reason(url: str | None) -> str | None:
-    """Why ``url`` is not a real public repository address, or None if it looks like one.
-
-    A real address is ``http(s)://host/owner/name`` on a host that is not reserved for examples,
-    and, on a known forge (GitHub, GitLab, ...), with an owner that is not a stand-in.
-    """
-    if url is None or not str(url).strip():
-        return "no address set"
-    parts = urlsplit(str(url).strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"not an http(s) address: {url!r}"
-    reason = _host_reason(parts.hostname) or _owner_reason(parts.hostname, parts.path)
-    if reason:
-        return reason
-    if parts.hostname.lower() in FORGES and len([p for p in parts.path.split("/") if p]) < 2:
-        return f"not an owner/name repository address: {url!r}"
-    return None
-
-
-def placeholder_links(html: str) -> list[str]:
-    """Every distinct http(s) URL in ``html`` whose host or forge owner is a placeholder."""
-    found = []
-    for url in dict.fromkeys(_URL_RE.findall(html)):
-        parts = urlsplit(url)
-        if parts.hostname and (_host_reason(parts.hostname)
-                               or _owner_reason(parts.hostname, parts.path)):
-            found.append(url)
-    return found
-
 
 def switch_off_if_placeholder(app: Sphinx, config: Config) -> None:
     """``config-inited``: with a placeholder address, no button that would point to it."""
