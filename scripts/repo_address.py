@@ -86,7 +86,8 @@ def placeholder_reason(url: str | None) -> str | None:
     """Why ``url`` is not a real public repository address, or None if it looks like one.
 
     A real address is ``https://host/owner/name`` (no template brackets) on a host that is not
-    reserved for examples, and, on a known forge (GitHub, GitLab, ...), with an owner that is not a stand-in.
+    reserved for examples, and, on a known forge (GitHub, GitLab, ...), with an owner that is not
+    a stand-in.
     """
     if url is None or not str(url).strip():
         return "no address set"
