@@ -40,10 +40,11 @@ def _refuse_tracing(owner: str) -> None:
     """Raise if a tracer is recording: it would freeze the time loop at the traced length."""
     if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting():
         raise RuntimeError(
-            f"{owner}: tracing and export are not supported: torch.jit.trace and ONNX export "
-            "record the Python loop over time unrolled, so the exported graph would only ever "
-            "run the traced number of steps. Export torch.nn.GRU instead (FastGRU's "
-            "state_dict loads into it unchanged), or use FastGRU eagerly")
+            f"{owner} cannot be traced or exported: torch.jit.trace, torch.export and "
+            "torch.onnx.export would record its Python loop over time unrolled for this "
+            "example's sequence length, and the graph would silently give wrong results for any "
+            "other length. Export torch.nn.GRU instead: FastGRU's state_dict loads into it one "
+            "to one")
 
 
 def gru_layer_forward(x, h0, W_ih, W_hh, b_ih=None, b_hh=None):
@@ -267,7 +268,7 @@ def gru_layer(x, h0, W_ih, W_hh, b_ih=None, b_hh=None, reverse=False):
     order. Raises ``RuntimeError`` under ``torch.jit.trace`` and ONNX export (see the module
     docstring).
     """
-    _refuse_tracing("FastGRU")
+    _refuse_tracing("gru_lib.torch.fast_gru.gru_layer")
     if reverse:
         return GRULayerFunction.apply(x.flip(0), h0, W_ih, W_hh, b_ih, b_hh)[0].flip(0)
     return GRULayerFunction.apply(x, h0, W_ih, W_hh, b_ih, b_hh)[0]

@@ -186,15 +186,23 @@ def test_direct_backward_returns_none_for_unneeded_gradients():
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::torch.jit.TracerWarning")
 @pytest.mark.parametrize("how", ["jit.trace", "onnx legacy", "torch.export"])
-def test_tracing_and_export_refuse_instead_of_freezing_T(how, tmp_path):
+@pytest.mark.parametrize("what", ["module", "gru_layer"])
+def test_tracing_and_export_refuse_instead_of_freezing_T(how, what, tmp_path):
+    from gru_lib.torch.fast_gru import gru_layer
+
     fast, _ = _pair()
     x = torch.randn(5, 2, 3, dtype=torch.float64)
+    h0 = torch.zeros(2, 4, dtype=torch.float64)
+    weights = [p.detach() for p in fast.parameters()]
+    model = fast if what == "module" else torch.nn.Module()
+    if what == "gru_layer":
+        model.forward = lambda x: gru_layer(x, h0, *weights)
     with pytest.raises(Exception) as info:  # noqa: PT011 - the words matter, checked below
         if how == "jit.trace":
-            torch.jit.trace(fast, (x,))
+            torch.jit.trace(model, (x,))
         elif how == "onnx legacy":
-            torch.onnx.export(fast, (x,), str(tmp_path / "m.onnx"), dynamo=False)
+            torch.onnx.export(model, (x,), str(tmp_path / "m.onnx"), dynamo=False)
         else:
-            torch.export.export(fast, (x,))
-    assert "FastGRU: tracing and export are not supported" in str(info.value)
-    assert "torch.nn.GRU" in str(info.value)
+            torch.export.export(model, (x,))
+    assert "cannot be traced or exported" in str(info.value)
+    assert "other length" in str(info.value) and "torch.nn.GRU" in str(info.value)
