@@ -67,4 +67,4 @@ def test_main_writes_json_and_states_the_targets(bench, tmp_path, monkeypatch, c
     assert out.exists() and result["machine"]["matmul_peak_gflops"] == 1.0
     printed = capsys.readouterr().out
     assert "gru_lib.torch.FastGRU" in printed and "minGRU chunked" in printed
-    assert "Targets (this run):" in printed
+    assert "Targets (this run;" in printed
