@@ -150,6 +150,14 @@ def gru_layer_backward(d_out, x, h0, out, g, n, W_ih, W_hh, needs=(True,) * 6):
             dx = torch.mm(d_rz, W_ih[:2 * H]).addmm_(d_n, W_ih[2 * H:]).view(T, B, -1)
     return dx, (dh0 if needs[1] else None), dW_ih, dW_hh, db_ih, db_hh
 
+
+_NO_DOUBLE_BACKWARD = (
+    "FastGRU: double backward (differentiating FastGRU's gradients, e.g. a gradient penalty "
+    "after backward(create_graph=True), or torch.func.grad of torch.func.grad) is not "
+    "supported by the hand-written kernel; use gru_lib.torch.GRU, whose autograd loop "
+    "supports it")
+
+
 def _is_vmapped(t: torch.Tensor) -> bool:
     """Whether ``t`` is (a functorch wrapper around) a tensor batched by ``torch.func.vmap``."""
     f = torch._C._functorch
@@ -177,10 +185,7 @@ class _NoDoubleBackward(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, *_):
-        raise RuntimeError("FastGRU: double backward (differentiating FastGRU's gradients, "
-                           "e.g. after backward(create_graph=True) or torch.func.hessian) is not "
-                           "supported by the hand-written kernel; use gru_lib.torch.GRU, whose "
-                           "autograd loop supports it")
+        raise RuntimeError(_NO_DOUBLE_BACKWARD)
 
     @classmethod
     def guard(cls, grads):
@@ -237,7 +242,7 @@ class GRULayerFunction(torch.autograd.Function):
                 "gru_lib.torch.GRU there")
         level = torch._C._functorch.maybe_current_level()
         if level is not None and level > 1:          # grad(grad(...)), jacrev(grad(...)), ...
-            _NoDoubleBackward.backward(None)          # raises the "not supported" error
+            raise RuntimeError(_NO_DOUBLE_BACKWARD)
         create_graph = torch.is_grad_enabled()       # backward(create_graph=True), torch.func
         with torch.no_grad():
             grads = gru_layer_backward(d_out, x, h0, out, g, n, W_ih, W_hh,
