@@ -18,11 +18,13 @@ How it measures (chapter "What an RNN costs" explains what is measured and why):
   then the steadier one, with ``--threads 1`` the steadiest. Run it twice and compare.
 * Work rate: matrix-multiply FLOPs per second, as a fraction of this machine's float32 GEMM rate
   (a 2048² product with the same thread count, measured at the start).
-* Peak memory: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the block's process after the
-  block minus before it (after model and input were built): the resident memory the block
-  added at its peak, allocator caches and library workspaces included. ``tracemalloc`` cannot be
-  used: it does not see torch's allocations. Inference runs first, so the training figure is the
-  peak of the whole block.
+* Peak memory: the resident memory a block added at its peak over what its process held before
+  (model and input built): on Linux the peak window is reset before inference and before the
+  training step (``/proc/self/clear_refs``, then ``VmHWM`` − ``VmRSS``), elsewhere it is the
+  ``ru_maxrss`` of the whole process. Allocator caches and library workspaces are included
+  (memory inference left cached and the training step reuses is not counted twice). No
+  ``tracemalloc``: it
+  does not see torch's allocations.
 
 Targets (issue 14; T=128, B=32, I=H=256, float32, 2 threads): FastGRU ≤ 0.8× ``torch.nn.GRU``
 for a training step and ≤ 1.0× for inference; minGRU's chunked mode ≥ 5× faster than
@@ -69,8 +71,40 @@ def time_block(fn: Callable[[], object], repeats: int, warmup: int = 2):
     return wall, cpu
 
 
+def _status_mib(field: str) -> float | None:
+    """``VmRSS``/``VmHWM`` of this process from ``/proc/self/status``, MiB (None elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak_rss() -> float:
+    """Start a fresh peak-memory window; returns the current resident memory, MiB.
+
+    On Linux writing ``5`` to ``/proc/self/clear_refs`` resets the peak (``VmHWM``) to the
+    current resident size, so the peak after a block is that block's own, not the peak of
+    importing torch. Elsewhere the window is the whole process (``ru_maxrss``).
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    now = _status_mib("VmRSS")
+    return now if now is not None else max_rss_mib()
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of the current window (see :func:`reset_peak_rss`), MiB."""
+    hwm = _status_mib("VmHWM")
+    return hwm if hwm is not None else max_rss_mib()
+
+
 def max_rss_mib() -> float:
-    """Peak resident memory of this process so far, MiB (Linux reports KiB)."""
+    """Peak resident memory of this process since it started, MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -153,11 +187,11 @@ def run_block(model: str, T: int, B: int, H: int, repeats: int) -> dict:
     """Time inference, then a training step, of one implementation; report times and memory."""
     case = _make_case(model, T, B, H)
     result = {"model": model, "T": T, "B": B, "H": H}
-    base = max_rss_mib()
     for mode, train in (("infer", False), ("train", True)):
+        base = reset_peak_rss()
         wall, cpu = time_block(case(train), repeats)
         result[mode] = {"ms": [1e3 * t for t in wall], "cpu_ms": [1e3 * t for t in cpu],
-                        "peak_mib": max_rss_mib() - base}
+                        "peak_mib": peak_rss_mib() - base}
     return result
 
 
@@ -295,6 +329,8 @@ def main(argv=None) -> dict:
     ap.add_argument("--quick", action="store_true", help="small sizes and few repeats")
     ap.add_argument("--threads", type=int, default=2, help="threads for torch and BLAS")
     ap.add_argument("--repeats", type=int, default=None, help="timed runs per block")
+    ap.add_argument("--sizes", help="T,B,H;T,B,H;... instead of the default three sizes")
+    ap.add_argument("--lengths", help="minGRU lengths T,T,... instead of the default")
     ap.add_argument("--json", type=Path, default=Path("_build/benchmarks/bench_gru.json"))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -306,6 +342,10 @@ def main(argv=None) -> dict:
 
     torch.set_num_threads(args.threads)
     sizes, lengths = (QUICK_SIZES, [64, 256]) if args.quick else (SIZES, [256, 1024, 4096])
+    if args.sizes:
+        sizes = [tuple(int(v) for v in size.split(",")) for size in args.sizes.split(";")]
+    if args.lengths:
+        lengths = [int(v) for v in args.lengths.split(",")]
     repeats = args.repeats or (3 if args.quick else 9)
     peak = matmul_peak_gflops()
     result = {
