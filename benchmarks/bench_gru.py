@@ -23,8 +23,7 @@ How it measures (chapter "What an RNN costs" explains what is measured and why):
   training step (``/proc/self/clear_refs``, then ``VmHWM`` − ``VmRSS``), elsewhere it is the
   ``ru_maxrss`` of the whole process. Allocator caches and library workspaces are included
   (memory inference left cached and the training step reuses is not counted twice). No
-  ``tracemalloc``: it
-  does not see torch's allocations.
+  ``tracemalloc``: it does not see torch's allocations.
 
 Targets (issue 14; T=128, B=32, I=H=256, float32, 2 threads): FastGRU ≤ 0.8× ``torch.nn.GRU``
 for a training step and ≤ 1.0× for inference; minGRU's chunked mode ≥ 5× faster than
