@@ -201,3 +201,163 @@ def test_bad_input_torch(call, exc, words):
     with pytest.raises(exc) as info:
         call(TorchMinGRU(3, 4, 2))
     assert words in str(info.value)
+
+
+# --- the chunked scan (issue 14, item 3): exact against the loop, gradients, validation ----------
+
+@pytest.mark.parametrize("T", [1, 2, 7, 16, 17, 150])
+def test_chunked_equals_sequential_float64(T):
+    rng = np.random.default_rng(7)
+    model, tmodel = make(num_layers=2)
+    x = torch.from_numpy(rng.normal(size=(T, 3, 3)))
+    h0 = torch.from_numpy(-rng.uniform(0.1, 2, (2, 3, 4)))       # negative: no log trick
+    for h in (None, h0):
+        seq = tmodel(x, h, mode="sequential")
+        chk = tmodel(x, h, mode="chunked")
+        for a, b in zip(seq, chk, strict=True):
+            assert (a - b).abs().max() <= 1e-14
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 5, 64])
+def test_chunked_scan_any_chunk_length_and_extreme_gates(chunk):
+    from gru_lib.torch.mingru import chunked_scan
+
+    torch.manual_seed(8)
+    a = torch.rand(40, 2, 3, dtype=torch.float64)
+    a[5:30] = 1e-30               # products underflow to 0 in any chunk: no division, still exact
+    b, h0 = torch.randn(40, 2, 3, dtype=torch.float64), torch.randn(2, 3, dtype=torch.float64)
+    h, want = h0, []
+    for a_t, b_t in zip(a.unbind(0), b.unbind(0), strict=True):
+        h = a_t * h + b_t
+        want.append(h)
+    got = chunked_scan(a, b, h0, chunk=chunk)
+    assert torch.isfinite(got).all()
+    assert (got - torch.stack(want)).abs().max() <= 1e-14
+
+
+def test_chunked_gradients_match_the_sequential_loop():
+    rng = np.random.default_rng(9)
+    _, tmodel = make(num_layers=2)
+    x = torch.from_numpy(rng.normal(size=(23, 3, 3)))
+    h0 = torch.from_numpy(rng.normal(size=(2, 3, 4)))
+    d_out = torch.from_numpy(rng.normal(size=(23, 3, 4)))
+    grads = {}
+    for mode in ("sequential", "chunked"):
+        xr, hr = x.clone().requires_grad_(), h0.clone().requires_grad_()
+        out, h_n = tmodel(xr, hr, mode=mode)
+        wrt = [xr, hr, *tmodel.parameters()]
+        grads[mode] = torch.autograd.grad((out * d_out).sum() + h_n.sum(), wrt)
+    for a, b in zip(grads["sequential"], grads["chunked"], strict=True):
+        assert (a - b).abs().max() <= 1e-12
+
+
+def test_chunked_gradcheck_and_double_backward():
+    from gru_lib.torch.mingru import MinGRUScan
+
+    torch.manual_seed(10)
+    pre = torch.randn(9, 2, 6, dtype=torch.float64, requires_grad=True)
+    h0 = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(MinGRUScan.apply, (pre, h0))
+    assert torch.autograd.gradgradcheck(MinGRUScan.apply, (pre, h0))
+    assert torch.autograd.gradcheck(lambda p: MinGRUScan.apply(p, None), (pre,))
+
+
+def test_sequential_mode_unbinds_once():
+    """The loop must not index z[t]: autograd would build a full-size zero gradient per step."""
+    _, tmodel = make(num_layers=1)
+    x = torch.randn(12, 2, 3, dtype=torch.float64, requires_grad=True)
+    out, _ = tmodel(x, mode="sequential")
+    seen, stack = set(), [out.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is None or fn in seen:
+            continue
+        seen.add(fn)
+        stack.extend(f for f, _ in fn.next_functions)
+    names = [type(f).__name__ for f in seen]
+    assert "SelectBackward0" not in names and "UnbindBackward0" in names
+
+
+def test_mingru_reprs_show_sizes():
+    assert repr(TorchMinGRU(3, 4)) == "MinGRU(3, 4)"
+    assert repr(TorchMinGRU(3, 4, 2, bias=False, batch_first=True)) == (
+        "MinGRU(3, 4, num_layers=2, bias=False, batch_first=True)")
+    assert repr(NpMinGRU(3, 4, rng=0)) == "MinGRU(3, 4)"
+    assert repr(NpMinGRU(3, 4, 2, bias=False, batch_first=True, rng=0)) == (
+        "MinGRU(3, 4, num_layers=2, bias=False, batch_first=True)")
+
+
+def _step_args(lib, B=2, D=3, H=4, dtype=np.float64):
+    rng = np.random.default_rng(11)
+    args = [rng.normal(size=s).astype(dtype) for s in ((B, D), (B, H), (2 * H, D), (2 * H,))]
+    return [torch.from_numpy(a) for a in args] if lib == "torch" else args
+
+
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+@pytest.mark.parametrize(
+    ("index", "bad", "exc", "words"),
+    [
+        (0, lambda a: a[:, :2], ValueError, "expected W_ih of shape (2*H, D) = (8, 2), got (8, 3)"),
+        (1, lambda a: a[:1], ValueError, "expected h of shape (B, H) with B from x = (2, 4)"),
+        (2, lambda a: a[:6], ValueError, "expected W_ih of shape (2*H, D) = (8, 3), got (6, 3)"),
+        (3, lambda a: a[:4], ValueError, "expected b_ih of shape (2*H,) = (8,), got (4,)"),
+        (0, lambda a: a[0], ValueError, "expected x of rank 2 (B, D)"),
+        (1, lambda a: a.astype(np.float32) if isinstance(a, np.ndarray) else a.float(),
+         TypeError, "expected one floating dtype"),
+        (0, lambda a: a.astype(np.int64) if isinstance(a, np.ndarray) else a.long(),
+         TypeError, "got dtype int64"),
+        (1, lambda a: a.tolist(), TypeError, "expected h to be a"),
+    ],
+)
+def test_mingru_step_validates(lib, index, bad, exc, words):
+    step = torch_mingru_step if lib == "torch" else mingru_step
+    args = _step_args(lib)
+    args[index] = bad(args[index])
+    with pytest.raises(exc) as info:
+        step(*args)
+    assert words in str(info.value)
+    assert str(info.value).startswith("mingru_step: ")
+
+
+@pytest.mark.parametrize("T", [1, 5, 26])
+def test_numpy_chunked_equals_sequential_and_backward_agrees(T):
+    rng = np.random.default_rng(12)
+    model, _ = make(num_layers=2)
+    x, h0 = rng.normal(size=(T, 3, 3)), -rng.uniform(0.1, 2, (2, 3, 4))
+    seq = model(x, h0, mode="sequential")
+    d = rng.normal(size=seq[0].shape)
+    g_seq = model.backward(d)
+    chk = model(x, h0, mode="chunked")
+    for a, b in zip(seq, chk, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-14)
+    for a, b in zip(g_seq, model.backward(d), strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_numpy_chunked_scan_matches_torch():
+    from gru_lib.numpy.mingru import chunked_scan as np_scan
+    from gru_lib.torch.mingru import chunked_scan as torch_scan
+
+    rng = np.random.default_rng(13)
+    a, b, h0 = rng.uniform(size=(30, 2, 3)), rng.normal(size=(30, 2, 3)), rng.normal(size=(2, 3))
+    want = torch_scan(*(torch.from_numpy(v) for v in (a, b, h0)), chunk=4).numpy()
+    np.testing.assert_allclose(np_scan(a, b, h0, chunk=4), want, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+def test_initial_state_keyword_is_hx_and_h0_still_works(lib):
+    model, tmodel = make(num_layers=2)
+    m = model if lib == "numpy" else tmodel
+    x = np.random.default_rng(14).normal(size=(4, 3, 3))
+    h = np.full((2, 3, 4), 0.3)
+    if lib == "torch":
+        x, h = torch.from_numpy(x), torch.from_numpy(h)
+    want, _ = m(x, h)
+    got, _ = m(x, hx=h)
+    with pytest.warns(FutureWarning, match="h0= is now hx="):
+        old, _ = m(x, h0=h)
+    for v in (got, old):
+        assert np.allclose(np.asarray(v.detach() if lib == "torch" else v), np.asarray(
+            want.detach() if lib == "torch" else want), rtol=0, atol=0)
+    with pytest.raises(TypeError, match="both hx= and h0="):
+        m(x, hx=h, h0=h)

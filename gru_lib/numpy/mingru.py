@@ -25,6 +25,8 @@ Parameters follow the torch naming scheme of the other layers: ``weight_ih_l{l}`
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,9 +34,22 @@ import numpy as np
 from gru_lib import _spec
 from gru_lib.numpy.functional import sigmoid
 
-__all__ = ["MinGRU", "g", "g_prime", "log_g", "mingru_step", "mingru_step_backward",
-           "parallel_scan_log"]
+__all__ = ["MODES", "MinGRU", "chunked_scan", "g", "g_prime", "log_g", "mingru_step",
+           "mingru_step_backward", "parallel_scan_log"]
 
+MODES = ("parallel", "sequential", "chunked")
+_UNSET = object()
+
+
+def _renamed_h0(owner: str, hx, h0, stacklevel: int = 3):
+    """Accept the old keyword ``h0=`` for ``hx`` with a ``FutureWarning`` (one API, both halves)."""
+    if h0 is _UNSET:
+        return hx
+    if hx is not None:
+        raise TypeError(f"{owner}: got both hx= and h0= (its old name); pass only hx=")
+    warnings.warn(f"{owner}: the keyword h0= is now hx=, as in torch.nn and gru_lib.torch; "
+                  "h0= still works but will be removed", FutureWarning, stacklevel=stacklevel)
+    return h0
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -70,13 +85,35 @@ class MinGRUCache:
     has_bias: bool
 
 
+def _check_step(x, h, W_ih, b_ih) -> None:
+    """``mingru_step``'s arguments: 2-D float arrays of one dtype whose shapes agree exactly."""
+    arrays = {"x": x, "h": h, "W_ih": W_ih}
+    if b_ih is not None:
+        arrays["b_ih"] = b_ih
+    for name, a in arrays.items():
+        if not isinstance(a, np.ndarray):
+            raise TypeError(f"mingru_step: expected {name} to be a numpy.ndarray, "
+                            f"got {type(a).__name__}")
+        _spec.check_float_dtype("mingru_step", name, a.dtype.name,
+                                a.dtype in (np.float32, np.float64))
+    _spec.check_same_dtype("mingru_step", {k: a.dtype.name for k, a in arrays.items()})
+    _spec.check_step_shapes("mingru_step", 2, {k: a.shape for k, a in arrays.items()})
+
+
 def mingru_step(x, h, W_ih, b_ih=None):
-    """One minGRU step (sequential mode). Returns ``(h_next, cache)``.
+    """One minGRU step (sequential mode), eq. {eq}`eq-ch14-mingru`. Returns ``(h_next, cache)``.
 
     Args:
         x: ``(B, D)`` input at time t.   h: ``(B, H)`` previous state.
         W_ih: ``(2H, D)``, blocks ``z | h``.   b_ih: ``(2H,)`` or None.
+    Returns:
+        ``h_next`` ``(B, H)`` and the cache :func:`mingru_step_backward` needs (the torch twin
+        returns ``h_next`` only).
+
+    Raises ``TypeError`` for non-arrays and non-float or mixed dtypes, ``ValueError`` for shapes
+    that do not agree (named, with expected and actual shapes).
     """
+    _check_step(x, h, W_ih, b_ih)
     H = h.shape[-1]
     pre = x @ W_ih.T
     if b_ih is not None:
@@ -127,6 +164,48 @@ def parallel_scan_log(log_a: np.ndarray, log_b: np.ndarray, h0: np.ndarray | Non
     return h
 
 
+def chunked_scan(a: np.ndarray, b: np.ndarray, h0: np.ndarray | None = None,
+                 chunk: int | None = None) -> np.ndarray:
+    """All states of ``h_t = a_t ⊙ h_{t−1} + b_t`` along axis 0, eq. {eq}`eq-ch14-linrec`.
+
+    Args:
+        a, b: ``(T, ...)`` coefficients and inputs (any real values).
+        h0: ``(...)`` initial state, or None for zeros.
+        chunk: chunk length C; default ``⌈√T⌉``.
+    Returns:
+        ``(T, ...)`` the states ``h_1 … h_T``.
+
+    Mirrors :func:`gru_lib.torch.mingru.chunked_scan` (read its docstring): K = ⌈T/C⌉ chunks;
+    (1) C vectorised steps from a zero state give each chunk's end value and the product of
+    its ``a``; (2) K steps carry the state across chunks; (3) C vectorised steps rerun every
+    chunk from its true initial state. About ``3√T`` steps, only products and sums, equal to
+    the sequential loop to rounding.
+    """
+    T = a.shape[0]
+    C = max(1, math.isqrt(T - 1) + 1) if chunk is None else int(chunk)
+    K = -(-T // C)
+    pad = K * C - T
+    if pad:
+        a = np.concatenate([a, np.ones((pad,) + a.shape[1:], dtype=a.dtype)])
+        b = np.concatenate([b, np.zeros((pad,) + b.shape[1:], dtype=b.dtype)])
+    a_c, b_c = a.reshape((K, C) + a.shape[1:]), b.reshape((K, C) + b.shape[1:])
+    l_end = np.zeros_like(b_c[:, 0])
+    for c in range(C):                                   # (1) C steps, all chunks at once
+        l_end = a_c[:, c] * l_end + b_c[:, c]
+    P_end = np.prod(a_c, axis=1)
+    carries = np.empty_like(l_end)
+    carry = np.zeros_like(l_end[0]) if h0 is None else h0
+    for k in range(K):                                   # (2) K steps across chunks
+        carries[k] = carry
+        carry = P_end[k] * carry + l_end[k]
+    out = np.empty_like(b_c)
+    h = carries
+    for c in range(C):                                   # (3) C steps from the carries
+        h = a_c[:, c] * h + b_c[:, c]
+        out[:, c] = h
+    return out.reshape(b.shape)[:T]
+
+
 class MinGRU:
     """A stack of minGRU layers with the same interface as :class:`gru_lib.numpy.GRU`.
 
@@ -136,8 +215,9 @@ class MinGRU:
         rng: ``np.random.Generator``, int seed, or None (draws from NumPy's global generator, so
             :func:`gru_lib.seed_everything` makes it reproducible).
 
-    ``forward(x, h0=None, mode="parallel")`` returns ``(output, h_n)`` with torch's shapes
-    (``h_n``: ``(num_layers, B, H)``); ``mode="sequential"`` runs the same equations step by step.
+    ``forward(x, hx=None, mode="parallel")`` returns ``(output, h_n)`` with torch's shapes
+    (``h_n``: ``(num_layers, B, H)``); ``mode="sequential"`` runs the same equations step by step,
+    ``mode="chunked"`` by :func:`chunked_scan`.
     ``backward(d_output, d_h_n=None)`` returns ``(dx, dh0)`` and fills ``.grads``.
     Initialisation is ``U(−1/√D_l, 1/√D_l)``, as ``torch.nn.Linear`` (the paper's layers are
     linear maps of the input only).
@@ -175,6 +255,13 @@ class MinGRU:
     def num_parameters(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 
+    def __repr__(self) -> str:
+        """``MinGRU(3, 4, num_layers=2)``: sizes, then the arguments that differ from defaults."""
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False}
+        extra = "".join(f", {k}={getattr(self, k)!r}" for k, v in defaults.items()
+                        if getattr(self, k) != v)
+        return f"MinGRU({self.input_size}, {self.hidden_size}{extra})"
+
     def state_dict(self):
         return {k: v.copy() for k, v in self.params.items()}
 
@@ -186,12 +273,12 @@ class MinGRU:
                 v = v.detach().cpu().numpy()
             self.params[k] = np.array(v, dtype=self.dtype)
 
-    def __call__(self, x, h0=None, mode="parallel"):
-        return self.forward(x, h0, mode)
+    def __call__(self, x, hx=None, mode="parallel", *, h0=_UNSET):
+        return self.forward(x, _renamed_h0("MinGRU", hx, h0), mode)
 
     # -- forward ----------------------------------------------------------------------------
     def _check(self, x, h0):
-        for name, a in (("input", x), ("h0", h0)):
+        for name, a in (("input", x), ("hx", h0)):
             if a is None:
                 continue
             if not isinstance(a, np.ndarray):
@@ -203,17 +290,24 @@ class MinGRU:
                                                 self.batch_first)
         expected = _spec.expected_state_shape(self.num_layers, False, B, self.hidden_size, batched)
         if h0 is not None:
-            _spec.check_state_shape("MinGRU", "h0", h0.shape, expected)
+            _spec.check_state_shape("MinGRU", "hx", h0.shape, expected)
         dtypes = {"input": str(x.dtype), "parameters": str(self.dtype)}
         if h0 is not None:
-            dtypes["h0"] = str(h0.dtype)
+            dtypes["hx"] = str(h0.dtype)
         _spec.check_same_dtype("MinGRU", dtypes)
         return batched
 
-    def forward(self, x, h0=None, mode="parallel"):
-        """Run all layers; see the class docstring for shapes. ``mode``: parallel | sequential."""
-        if mode not in ("parallel", "sequential"):
-            raise ValueError(f"MinGRU: mode must be 'parallel' or 'sequential', got {mode!r}")
+    def forward(self, x, hx=None, mode="parallel", *, h0=_UNSET):
+        """Run all layers; see the class docstring for shapes.
+
+        ``hx``: initial states ``(num_layers, B, H)`` or None (``h0=`` is its old name).
+        ``mode``: ``"parallel"`` (log-space scan), ``"sequential"`` (the loop of
+        :func:`mingru_step`) or ``"chunked"`` (:func:`chunked_scan`: fastest, exact to rounding).
+        """
+        h0 = _renamed_h0("MinGRU.forward", hx, h0)
+        if mode not in MODES:
+            raise ValueError(f"MinGRU: mode must be one of {', '.join(map(repr, MODES))}, "
+                             f"got {mode!r}")
         batched = self._check(x, h0)
         if not batched:
             x = x[:, None, :]
@@ -231,6 +325,9 @@ class MinGRU:
             if mode == "parallel":
                 log_b = -_softplus(-k) + log_g(u)                     # log z + log g(u)
                 hs = parallel_scan_log(-_softplus(k), log_b, h_init)  # log(1 − z) = −softplus(k)
+            elif mode == "chunked":
+                z = sigmoid(k)
+                hs = chunked_scan(1.0 - z, z * g(u), h_init)
             else:
                 z, v = sigmoid(k), g(u)
                 h = np.zeros((inp.shape[1], H), dtype=inp.dtype) if h_init is None else h_init
