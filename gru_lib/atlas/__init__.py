@@ -5,7 +5,8 @@ contains and how a cell is run in :mod:`gru_lib.atlas.grid`; result files and th
 :mod:`gru_lib.atlas.store`; re-running a sample in :mod:`gru_lib.atlas.verify`.
 """
 
-from gru_lib.atlas.grid import GRIDS, CellConfig, Variant, grid_cells, run_cell
+from gru_lib.atlas.grid import CellConfig, Variant, run_cell
+from gru_lib.atlas.grids import GRIDS, grid_cells
 from gru_lib.atlas.store import StaleResultError, load_result, source_hash
 
 __all__ = ["GRIDS", "CellConfig", "StaleResultError", "Variant", "grid_cells", "load_result",

@@ -21,7 +21,8 @@ from pathlib import Path
 import torch
 
 from gru_lib.atlas import store
-from gru_lib.atlas.grid import GRIDS, grid_cells, run_cell
+from gru_lib.atlas.grid import run_cell
+from gru_lib.atlas.grids import GRIDS, grid_cells
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -51,7 +52,7 @@ def cmd_run(args) -> int:
         path = store.cell_path(args.grid, c.key, args.root)
         if path.exists() and not args.force:
             try:
-                store.load_result(path)
+                store.load_result(path, expected_config=c.to_json())
                 print(f"skip {c.key} (up to date)", flush=True)
                 continue
             except store.StaleResultError:
@@ -76,6 +77,7 @@ def cmd_list(args) -> int:
     status = 0
     for grid in grids:
         files = sorted((Path(args.root) / grid).glob("*.json"))
+        configs = {c.key: c.to_json() for c in grid_cells(grid)} if grid in GRIDS else {}
         n_cells = len(grid_cells(grid)) if grid in GRIDS else "?"
         print(f"grid {grid}: {len(files)} of {n_cells} cells stored in {Path(args.root) / grid}")
         print(f"  {'cell':<32} {'H':>4} {'lr':>6} {'test':>6} {'Wilson 95%':>14} "
@@ -83,7 +85,7 @@ def cmd_list(args) -> int:
         cpu = 0.0
         for f in files:
             try:
-                doc = store.load_result(f)
+                doc = store.load_result(f, expected_config=configs.get(f.stem))
             except store.StaleResultError as exc:
                 print(f"  STALE {exc}")
                 status = 1

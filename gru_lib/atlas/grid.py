@@ -1,4 +1,6 @@
-"""What the atlas computes: grids of (task, T, model variant), and how one atlas cell is run.
+"""How one atlas cell is run: a (task, T, model variant), all learning rates × seeds at once.
+
+The grids themselves (which cells) are in :mod:`gru_lib.atlas.grids`.
 
 An *atlas cell* is one (task, T, variant): a cell type with its layers, initialisation and
 forget-gate bias, at a parameter budget. It is run as one :class:`gru_lib.ensemble.Ensemble` of
@@ -28,7 +30,7 @@ from gru_lib.ensemble.specs import TASK_NAMES
 from gru_lib.stats import Criterion, select_lr, solved, summarize_times, wilson_interval
 from gru_lib.train import hidden_size_for_budget
 
-__all__ = ["GRIDS", "CellConfig", "Variant", "grid_cells", "run_cell"]
+__all__ = ["CellConfig", "Variant", "run_cell"]
 
 
 @dataclass(frozen=True)
@@ -80,46 +82,6 @@ class CellConfig:
         d["variant"] = Variant(**d["variant"])
         d["lrs"], d["seeds"] = tuple(d["lrs"]), tuple(d["seeds"])
         return cls(**d)
-
-
-# Variants and (task, T) in priority order: a shard runs its cells task by task in this order,
-# so an interrupted grid has the chapter-10 range and the main cells first.
-VARIANTS = (
-    Variant("RNN", init="orthogonal"), Variant("RNN"),
-    Variant("GRU"), Variant("LSTM", forget_bias=1.0), Variant("LSTM", forget_bias=0.0),
-    Variant("GRU", init="chrono"), Variant("LSTM", init="chrono"),
-    Variant("minGRU", 2), Variant("minGRU"), Variant("GRU", init="orthogonal"),
-    Variant("minGRU", init="chrono"), Variant("minGRU", 2, init="chrono"),
-)
-_V1_TASKS = (("adding", 50), ("adding", 100), ("copy", 20), ("copy", 50), ("adding", 200),
-             ("adding", 25), ("copy", 10), ("reber", 0), ("selective", 25), ("selective", 50),
-             ("copy", 100), ("adding", 400))
-
-GRIDS = {
-    "v1": dict(tasks=_V1_TASKS, variants=VARIANTS, budget=2000, lrs=(3e-3, 1e-2, 3e-2),
-               seeds=tuple(range(10)), steps=2000, batch_size=32, eval_every=100, n_val=256,
-               n_test=1024, threshold=0.1),
-    # a tiny grid for tests and quick looks: same code path, seconds to run
-    "tiny": dict(tasks=(("adding", 6), ("copy", 4), ("reber", 0)),
-                 variants=(Variant("RNN"), Variant("GRU", init="chrono"),
-                           Variant("minGRU", 2)),
-                 budget=300, lrs=(1e-2, 3e-2), seeds=(0, 1, 2), steps=150, batch_size=16,
-                 eval_every=25, n_val=64, n_test=64, threshold=0.5),
-}
-
-
-def grid_cells(grid: str) -> list[CellConfig]:
-    """The atlas cells of ``grid``, in priority order."""
-    if grid not in GRIDS:
-        raise ValueError(f"unknown grid {grid!r}; expected one of {sorted(GRIDS)}")
-    g = GRIDS[grid]
-    cells = []
-    for task, T in g["tasks"]:
-        for v in g["variants"]:
-            cells.append(CellConfig(task, T, v, g["budget"], g["lrs"], g["seeds"], g["steps"],
-                                    g["batch_size"], g["eval_every"], g["n_val"], g["n_test"],
-                                    g["threshold"]))
-    return cells
 
 
 def _task(cfg: CellConfig):

@@ -146,8 +146,10 @@ def results_key(config: dict) -> str:
     return CellConfig.from_json(config).key
 
 
-def load_result(path: Path, *, check_hash: bool = True) -> dict:
-    """Read a result file; raise :class:`StaleResultError` if its code is not the library's."""
+def load_result(path: Path, *, check_hash: bool = True, expected_config: dict | None = None
+                ) -> dict:
+    """Read a result file; raise :class:`StaleResultError` if its code is not the library's, or
+    if ``expected_config`` is given and differs from the configuration the file records."""
     doc = json.loads(Path(path).read_text())
     if doc.get("format") != FORMAT:
         raise StaleResultError(f"{path}: result format {doc.get('format')!r}, this library "
@@ -160,6 +162,10 @@ def load_result(path: Path, *, check_hash: bool = True) -> dict:
                 f"{path}: produced by older code than the library it describes (source hash "
                 f"{stored}, library {now}); regenerate it with: "
                 f"{regenerate_command(doc['grid'], doc['key'])}")
+    if expected_config is not None and _clean(expected_config) != doc["config"]:
+        raise StaleResultError(
+            f"{path}: computed for another configuration than the grid now defines; "
+            f"regenerate it with: {regenerate_command(doc['grid'], doc['key'])}")
     return doc
 
 
