@@ -7,8 +7,9 @@
 - ``verify --grid v1 [--sample K] [--seed S] [--mode prefix|full] [--max-cpu SECONDS]``: re-run
   a seeded random sample of stored cells and compare (see :mod:`gru_lib.atlas.verify`). Exits 1
   on disagreement or on a stale file.
-- ``list [--grid v1]``: what is stored: one line per cell with the chosen learning rate, test
-  successes over seeds with the Wilson 95 % interval, and the median time to solve.
+- ``list [--grid v1] [--by-lr]``: what is stored: one line per cell with the chosen learning
+  rate, test successes over seeds with the Wilson 95 % interval, and the median time to solve
+  (with ``--by-lr``, every learning rate's counts too).
 """
 
 from __future__ import annotations
@@ -98,6 +99,13 @@ def cmd_list(args) -> int:
                   f"{s['test_success']:>3}/{s['n']:<2} [{lo:.2f}, {hi:.2f}]   "
                   f"{_fmt_time(s['time_to_solve']['median']):>8} {r['steps_run']:>6} "
                   f"{r['cpu_s']:>7.0f}")
+            if args.by_lr:
+                for lr, b in r["by_lr"].items():
+                    lo, hi = b["wilson95"]
+                    print(f"      lr {float(lr):<8g} validation solved "
+                          f"{b['val_solved']:>2}/{b['n']:<2} test "
+                          f"{b['test_success']:>2}/{b['n']:<2} [{lo:.2f}, {hi:.2f}] "
+                          f"median test metric {b['median_test_metric']}")
         print(f"  total CPU time {cpu:.0f} s")
     return status
 
@@ -119,6 +127,9 @@ def main(argv=None) -> int:
                        choices=sorted(GRIDS))
         s.add_argument("--root", type=Path, default=store.ROOT,
                        help="where result files live (default: book/atlas)")
+        if name == "list":
+            s.add_argument("--by-lr", action="store_true",
+                           help="also print every learning rate's validation and test counts")
         if name != "list":
             s.add_argument("--threads", type=int, default=1,
                            help="torch threads (default 1: tiny models; run shards in parallel)")
