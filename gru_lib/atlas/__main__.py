@@ -41,9 +41,10 @@ def cmd_run(args) -> int:
     torch.set_num_threads(args.threads)
     k, n = args.shard
     cells = [c for i, c in enumerate(grid_cells(args.grid)) if i % n == k]
-    if args.only:
-        cells = [c for c in cells if any(c.key == o or c.key.startswith(o + "-")
-                                         or c.key.startswith(o) for o in args.only)]
+    if args.only:   # a cell key selects that cell; anything else is a prefix ("adding-T50")
+        keys = {c.key for c in grid_cells(args.grid)}
+        cells = [c for c in cells if any(c.key == o if o in keys else c.key.startswith(o)
+                                         for o in args.only)]
     prov = store.provenance()
     if prov["source_dirty"]:
         print("warning: the library source differs from the git commit; the results record "
