@@ -36,6 +36,7 @@ from gru_lib.utils import progress
 
 __all__ = [
     "CELLS",
+    "EXTRA_CELLS",
     "SequenceModel",
     "as_tensor",
     "count_parameters",
@@ -46,20 +47,29 @@ __all__ = [
 ]
 
 CELLS = ("RNN", "LSTM", "GRU")
+# Cells make_core also builds; not in CELLS, which the chapters loop over.
+EXTRA_CELLS = ("minGRU",)
 
 
 def make_core(cell: str, input_size: int, hidden_size: int, *, num_layers: int = 1,
               backend: str = "torch.nn") -> nn.Module:
     """A recurrent core with ``torch.nn``'s contract: ``core(x, h0) -> (output, h_n)``.
 
-    ``cell`` is ``'RNN'`` (tanh), ``'LSTM'`` or ``'GRU'`` (case-insensitive). ``backend`` is
-    ``'torch.nn'`` (PyTorch's fused kernels: fastest on a CPU) or ``'gru_lib'`` (the book's
-    :mod:`gru_lib.torch` modules, built from the equations of Part II). Both have the same
-    parameter names and shapes, so a model trained with one loads into the other.
+    ``cell`` is ``'RNN'`` (tanh), ``'LSTM'``, ``'GRU'`` or ``'minGRU'`` (case-insensitive).
+    ``backend`` is ``'torch.nn'`` (PyTorch's fused kernels: fastest on a CPU) or ``'gru_lib'``
+    (the book's :mod:`gru_lib.torch` modules, built from the equations of Part II). Both have the
+    same parameter names and shapes, so a model trained with one loads into the other. PyTorch
+    has no minGRU: it is always :class:`gru_lib.torch.MinGRU` (parallel-scan mode).
     """
     name = cell.upper() if isinstance(cell, str) else cell
+    if name == "MINGRU":
+        if backend not in ("torch.nn", "gru_lib"):
+            raise ValueError(f"make_core: backend must be 'torch.nn' or 'gru_lib', "
+                             f"got {backend!r}")
+        from gru_lib.torch import MinGRU
+        return MinGRU(input_size, hidden_size, num_layers=num_layers)
     if name not in CELLS:
-        raise ValueError(f"make_core: cell must be one of {CELLS}, got {cell!r}")
+        raise ValueError(f"make_core: cell must be one of {CELLS + EXTRA_CELLS}, got {cell!r}")
     if backend == "torch.nn":
         module = nn
     elif backend == "gru_lib":
@@ -127,13 +137,17 @@ def _model_size(cell: str, input_size: int, hidden_size: int, output_size: int,
     """Parameter count of :func:`make_model`'s model, by formula (no allocation).
 
     A layer of a cell with ``G`` gate blocks has ``G H (D + H) + 2 G H`` parameters (two bias
-    vectors, as in ``torch.nn``); the readout adds ``H O + O``, the embedding ``V D``.
+    vectors, as in ``torch.nn``); a minGRU layer has no recurrent matrix and one bias,
+    ``2 H D + 2 H``; the readout adds ``H O + O``, the embedding ``V D``.
     """
-    G = {"RNN": 1, "LSTM": 4, "GRU": 3}[cell.upper()]
     H = hidden_size
     n = 0
     for layer in range(num_layers):
         D = input_size if layer == 0 else H
+        if cell.upper() == "MINGRU":
+            n += 2 * H * D + 2 * H
+            continue
+        G = {"RNN": 1, "LSTM": 4, "GRU": 3}[cell.upper()]
         n += G * H * (D + H) + 2 * G * H
     n += H * output_size + output_size
     if num_embeddings is not None:

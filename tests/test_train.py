@@ -173,3 +173,15 @@ def test_trains_on_a_task_from_gru_lib_tasks():
     hist = train(model, data_fn, loss_fn, 150, lr=2e-2,
                  eval_fn=lambda m: loss_fn(m, (x, y)).item())
     assert hist["eval"][-1] < 0.25 * tasks.adding_baseline()
+
+
+def test_make_core_builds_mingru_and_counts_its_parameters():
+    from gru_lib.torch import MinGRU
+
+    for layers in (1, 2):
+        core = make_core("minGRU", 3, 5, num_layers=layers)
+        assert isinstance(core, MinGRU)
+        model = make_model("mingru", 3, 5, 2, num_layers=layers, readout="last")
+        assert count_parameters(model) == model_size("minGRU", 3, 5, 2, None, layers)
+    H = hidden_size_for_budget("minGRU", 2000, 2, 1, num_layers=2)
+    assert abs(model_size("minGRU", 2, H, 1, None, 2) - 2000) < 2 * (2 * H + 2)
