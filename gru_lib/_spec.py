@@ -261,3 +261,22 @@ def check_step_shapes(owner: str, gates: int, shapes: Mapping[str, tuple[int, ..
         if name in shapes and tuple(shapes[name]) != shape:
             raise ValueError(f"{owner}: expected {name} of shape {what} = {fmt_shape(shape)}, "
                              f"got {fmt_shape(shapes[name])}")
+
+
+# The initial state's keyword is hx in both halves, as in torch.nn; the old h0= still works.
+UNSET = object()
+
+
+def renamed_h0(owner: str, hx, h0, stacklevel: int = 4):
+    """Accept the old keyword ``h0=`` for ``hx`` with a ``FutureWarning`` (one API, both halves).
+
+    ``h0`` is ``UNSET`` unless the caller passed it; passing both is a ``TypeError``.
+    """
+    if h0 is UNSET:
+        return hx
+    if hx is not None:
+        raise TypeError(f"{owner}: got both hx= and h0= (its old name); pass only hx=")
+    warnings.warn(f"{owner}: the keyword h0= is now hx=, as in torch.nn and both halves of "
+                  "gru_lib; h0= still works but will be removed", FutureWarning,
+                  stacklevel=stacklevel)
+    return h0

@@ -8,8 +8,6 @@ use the same helpers. Messages use the words of :mod:`gru_lib._spec`, so :mod:`g
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from gru_lib import _spec
@@ -86,15 +84,5 @@ def _as_numpy(owner: str, name: str, value) -> np.ndarray:
     return value
 
 
-_UNSET = object()
-
-
-def renamed_h0(owner: str, hx, h0):
-    """Accept the old keyword ``h0=`` for ``hx`` with a ``FutureWarning`` (one API, both halves)."""
-    if h0 is _UNSET:
-        return hx
-    if hx is not None:
-        raise TypeError(f"{owner}: got both hx= and h0= (its old name); pass only hx=")
-    warnings.warn(f"{owner}: the keyword h0= is now hx=, as in torch.nn and gru_lib.torch; "
-                  "h0= still works but will be removed", FutureWarning, stacklevel=4)
-    return h0
+_UNSET = _spec.UNSET
+renamed_h0 = _spec.renamed_h0

@@ -26,7 +26,6 @@ Parameters follow the torch naming scheme of the other layers: ``weight_ih_l{l}`
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,18 +37,7 @@ __all__ = ["MODES", "MinGRU", "chunked_scan", "g", "g_prime", "log_g", "mingru_s
            "mingru_step_backward", "parallel_scan_log"]
 
 MODES = ("parallel", "sequential", "chunked")
-_UNSET = object()
-
-
-def _renamed_h0(owner: str, hx, h0, stacklevel: int = 3):
-    """Accept the old keyword ``h0=`` for ``hx`` with a ``FutureWarning`` (one API, both halves)."""
-    if h0 is _UNSET:
-        return hx
-    if hx is not None:
-        raise TypeError(f"{owner}: got both hx= and h0= (its old name); pass only hx=")
-    warnings.warn(f"{owner}: the keyword h0= is now hx=, as in torch.nn and gru_lib.torch; "
-                  "h0= still works but will be removed", FutureWarning, stacklevel=stacklevel)
-    return h0
+_UNSET = _spec.UNSET
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
@@ -274,7 +262,7 @@ class MinGRU:
             self.params[k] = np.array(v, dtype=self.dtype)
 
     def __call__(self, x, hx=None, mode="parallel", *, h0=_UNSET):
-        return self.forward(x, _renamed_h0("MinGRU", hx, h0), mode)
+        return self.forward(x, _spec.renamed_h0("MinGRU", hx, h0, stacklevel=3), mode)
 
     # -- forward ----------------------------------------------------------------------------
     def _check(self, x, h0):
@@ -304,7 +292,7 @@ class MinGRU:
         ``mode``: ``"parallel"`` (log-space scan), ``"sequential"`` (the loop of
         :func:`mingru_step`) or ``"chunked"`` (:func:`chunked_scan`: fastest, exact to rounding).
         """
-        h0 = _renamed_h0("MinGRU.forward", hx, h0)
+        h0 = _spec.renamed_h0("MinGRU.forward", hx, h0, stacklevel=3)
         if mode not in MODES:
             raise ValueError(f"MinGRU: mode must be one of {', '.join(map(repr, MODES))}, "
                              f"got {mode!r}")

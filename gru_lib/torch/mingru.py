@@ -17,7 +17,6 @@ only products and sums (no logarithm, no division), so it equals the sequential 
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 import torch.nn.functional as F
@@ -30,18 +29,7 @@ __all__ = ["MODES", "MinGRU", "MinGRUScan", "chunked_scan", "g", "g_prime", "log
            "parallel_scan_log"]
 
 MODES = ("parallel", "sequential", "chunked")
-_UNSET = object()
-
-
-def _renamed_h0(owner: str, hx, h0):
-    """Accept the old keyword ``h0=`` for ``hx`` with a ``FutureWarning`` (one API, both halves)."""
-    if h0 is _UNSET:
-        return hx
-    if hx is not None:
-        raise TypeError(f"{owner}: got both hx= and h0= (its old name); pass only hx=")
-    warnings.warn(f"{owner}: the keyword h0= is now hx=, as in torch.nn and gru_lib.numpy; "
-                  "h0= still works but will be removed", FutureWarning, stacklevel=5)
-    return h0
+_UNSET = _spec.UNSET
 
 
 def g(u: torch.Tensor) -> torch.Tensor:
@@ -268,7 +256,7 @@ class MinGRU(nn.Module):
 
     def forward(self, input, hx=None, mode="parallel", *, h0=_UNSET):  # noqa: A002 - torch.nn's name
         """Run all layers; see the class docstring. ``h0=`` is the old name of ``hx``."""
-        h0 = _renamed_h0("MinGRU.forward", hx, h0)
+        h0 = _spec.renamed_h0("MinGRU.forward", hx, h0, stacklevel=5)
         if mode not in MODES:
             raise ValueError(f"MinGRU: mode must be one of {', '.join(map(repr, MODES))}, "
                              f"got {mode!r}")
