@@ -106,6 +106,8 @@ _TABLE: tuple[tuple[str, str, int, bool, str], ...] = (
     ("ex-ch11-4", "code", 1, True, "Temperature probabilities"),
     ("ex-ch11-5", "code", 2, False, "Top-k sampling"),
     ("ex-ch11-6", "experiment", 3, False, "The truncation length"),
+    ("ex-ch11-7", "experiment", 2, False, "When does the GRU beat the 5-gram?"),
+    ("ex-ch11-8", "experiment", 2, False, "One learning rate for all cells"),
     ("ex-ch12-1", "concept", 2, False, "Splitting by date"),
     ("ex-ch12-2", "derivation", 2, False, "The best model that ignores its input"),
     ("ex-ch12-greedy", "code", 2, True, "Greedy decoding"),
