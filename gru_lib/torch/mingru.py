@@ -32,6 +32,11 @@ MODES = ("parallel", "sequential", "chunked")
 _UNSET = _spec.UNSET
 
 
+def _renamed_h0(owner: str, hx, h0):
+    """``gru_lib._spec.renamed_h0``, with the warning pointing at the caller of ``MinGRU(...)``."""
+    return _spec.renamed_h0(owner, hx, h0, stacklevel=6)
+
+
 def g(u: torch.Tensor) -> torch.Tensor:
     """The paper's positive activation: ``u + 1/2`` for ``u ≥ 0``, ``σ(u)`` below 0.
 
@@ -256,7 +261,7 @@ class MinGRU(nn.Module):
 
     def forward(self, input, hx=None, mode="parallel", *, h0=_UNSET):  # noqa: A002 - torch.nn's name
         """Run all layers; see the class docstring. ``h0=`` is the old name of ``hx``."""
-        h0 = _spec.renamed_h0("MinGRU.forward", hx, h0, stacklevel=5)
+        h0 = _renamed_h0("MinGRU.forward", hx, h0)
         if mode not in MODES:
             raise ValueError(f"MinGRU: mode must be one of {', '.join(map(repr, MODES))}, "
                              f"got {mode!r}")
