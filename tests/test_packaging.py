@@ -224,3 +224,20 @@ def test_full_library_with_torch(installed):
     finally:
         (site / "site-packages" / "zz_main_env.pth").unlink()
     assert "MODULES" in out
+
+
+def test_binder_environment_is_requirements_with_cpu_torch():
+    """binder/requirements.txt = requirements.txt + PyTorch's CPU wheel of the same version."""
+    root = Path(__file__).resolve().parents[1]
+    binder = [ln.split("#")[0].strip()
+              for ln in (root / "binder" / "requirements.txt").read_text().splitlines()]
+    binder = [ln for ln in binder if ln]
+    pinned = [ln for ln in (root / "requirements.txt").read_text().splitlines()
+              if ln.startswith("torch==")]
+    assert len(pinned) == 1, pinned
+    version = pinned[0].split("==")[1].strip()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in binder
+    assert f"torch=={version}+cpu" in binder, (binder, version)
+    assert "-r ../requirements.txt" in binder         # everything else exactly as pinned there
+    assert (root / "binder" / "runtime.txt").read_text().strip() == (
+        f"python-{sys.version_info.major}.{sys.version_info.minor}")
