@@ -249,6 +249,8 @@ def convert(nb: dict, where: str = "notebook") -> tuple[dict, dict]:
                     del new["id"]
             if src and not last:
                 src[-1] = src[-1].rstrip("\n")
+            while n and src and not src[0].strip():
+                src = src[1:]  # the blank line(s) that separated the two figures' code
             new["source"] = src
             new["outputs"] = outs
             name, caption = placed[key]

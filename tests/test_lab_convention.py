@@ -244,7 +244,7 @@ def _old_notebook() -> dict:
     return {"cells": [
         code("imp", 1, "import matplotlib.pyplot as plt\nfrom myst_nb import glue", []),
         code("two", 2, "fig, ax = plt.subplots()\nglue(\"c_fig_a\", fig, display=False)\n"
-             "plt.close(fig)\nx = 3\nglue(\"c_x\", f\"{x}\", display=False)\n"
+             "plt.close(fig)\n\nx = 3\nglue(\"c_x\", f\"{x}\", display=False)\n"
              "fig, ax = plt.subplots()\nglue('c_fig_b', fig, display=False)\nplt.close(fig)",
              [record("c_fig_a", dict(png)), record("c_x", {GLUE_PREFIX + "text/plain": "'3'"}),
               record("c_fig_b", dict(png))], tags=["hide-input"]),
