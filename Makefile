@@ -116,7 +116,8 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) book/
 
 # Headless JupyterLab + Chromium: MyST renders, solutions collapsed, figures counted (screenshots in
-# _build/lab-screenshots/). LAB_CHECK_ARGS=--strict also fails on unrendered glue.
+# _build/lab-screenshots/); fails on error boxes, missing figures and glued values printed nowhere
+# (LAB_CHECK_ARGS=--lenient only reports those).
 lab-check: setup browser-deps
 	$(PY) scripts/lab_check.py $(LAB_CHECK_ARGS)
 

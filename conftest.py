@@ -7,9 +7,10 @@ under a second floating-point path (``scripts/float_path.py``), and both runs mu
 * Compared strictly (byte for byte, after ``tests/nbval_sanitize.cfg``): every text output —
   shapes, counts, exact fractions, float64 library checks printed at their tolerance, prose-like
   text, glued values from cells that compute something hardware-independent.
-* Never compared: images, including figures glued with ``myst_nb.glue`` (stored under
-  ``application/papermill.record/image/png``): the last bits of a training run change the PNG.
-  nbval already skips plain ``image/png``; the hook below adds the glued and vector formats.
+* Never compared: images (figures are displayed by the cell that draws them, as ``image/png``):
+  the last bits of a training run change the PNG. nbval already skips plain ``image/png``; the
+  hook below adds vector formats and glued images (``application/papermill.record/image/png``,
+  which the book no longer makes: ``gru_lib.notebook.glue`` refuses figures).
 * Not compared, but checked: outputs of cells tagged ``nbval-ignore-output`` (training logs,
   timings, glued numbers from training or timing). Such a cell is run like every other cell, and
   it or the code cell right after it asserts what the prose claims, with a tolerance that holds
@@ -21,7 +22,7 @@ from __future__ import annotations
 import pytest
 
 # Outputs nbval must not compare, in addition to its own skip list (which has image/png and
-# image/jpeg). Glued figures are stored by myst_nb.glue under a papermill.record/<mime> key.
+# image/jpeg). Glued figures (the old convention) were stored under a papermill.record/<mime> key.
 NOT_COMPARED = (
     "image/svg+xml",
     "application/pdf",

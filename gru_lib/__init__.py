@@ -6,7 +6,8 @@ Two mirror-image halves with the same file, class, function and parameter names:
 - ``gru_lib.torch``: ``torch.nn.Module`` versions built from torch ops, gradients by autograd.
 
 Switching backend is a one-line change of import. Shared helpers (seeding, figure style, showing
-library source in a notebook) are in :mod:`gru_lib.utils`; exercise checkers in
+library source in a notebook) are in :mod:`gru_lib.utils`; the chapters' ``glue`` (numbers quoted
+in the prose, readable in JupyterLab too) in :mod:`gru_lib.notebook`; exercise checkers in
 :mod:`gru_lib.exercises`.
 """
 

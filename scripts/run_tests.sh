@@ -93,7 +93,8 @@ run_stage "book build (-W -n)" build
 run_stage "browser check" "$VENV/bin/python" scripts/browser_check.py _build/html \
     --screenshots _build/screenshots
 # Two chapters opened in JupyterLab (with jupyterlab-myst) in the same headless Chromium: MyST
-# renders, exercises and solutions render, solutions stay collapsed until clicked.
+# renders, exercises and solutions render, solutions stay collapsed until clicked, no error box,
+# every figure shown, every glued number the prose quotes printed as "key = value" in an output.
 run_stage "JupyterLab check" "$VENV/bin/python" scripts/lab_check.py \
     --screenshots _build/lab-screenshots
 run_stage "PDF (make pdf, check)" "$MAKE" --no-print-directory pdf-check

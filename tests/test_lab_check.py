@@ -39,3 +39,20 @@ def test_directive_counts(tmp_path):
 def test_default_chapters_exist():
     for rel in lab_check.DEFAULT_NOTEBOOKS:
         assert (ROOT / rel).is_file(), rel
+
+
+def test_figure_count_counts_cell_metadata_and_directives(tmp_path):
+    path = _notebook(tmp_path, "```{glue:figure} k\n:name: fig-a\n\nCaption.\n```",
+                     "````{figure} a.png\n:name: fig-b\n\nCaption.\n````\n\nNot {figure} here.")
+    nb = json.loads(path.read_text())
+    nb["cells"].append({"cell_type": "code", "execution_count": 2, "outputs": [],
+                        "metadata": {"mystnb": {"figure": {"name": "fig-c", "caption": "C."}}},
+                        "source": ["display(fig)"]})
+    path.write_text(json.dumps(nb))
+    assert lab_check.figure_count(path) == 3
+
+
+def test_every_chapter_defines_its_figures():
+    # Every chapter has at least one figure; the lab check needs them counted to compare.
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        assert lab_check.figure_count(path) >= 1, path.name
