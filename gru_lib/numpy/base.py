@@ -273,16 +273,16 @@ class RecurrentBase:
     # -- forward: layers × directions × time ------------------------------------------------
     def _forward(self, x, states, batched, mask=None):
         T, B, _ = x.shape
-        H, D = self.hidden_size, self.num_directions
+        H, num_dirs = self.hidden_size, self.num_directions
         finals = tuple(np.empty_like(s) for s in states)
         caches = []                                   # caches[l][d][t]
         keeps = []                                    # dropout masks between layers
         layer_in = x
         for layer in range(self.num_layers):
-            out = np.empty((T, B, D * H), dtype=self.dtype)
+            out = np.empty((T, B, num_dirs * H), dtype=self.dtype)
             caches.append([])
-            for d in range(D):
-                k = layer * D + d                     # index into hx / h_n
+            for d in range(num_dirs):
+                k = layer * num_dirs + d              # index into hx / h_n
                 state = tuple(s[k] for s in states)
                 weights = self._weights(layer, d)
                 if mask is None:
@@ -309,9 +309,10 @@ class RecurrentBase:
         if self._cache is None:
             raise RuntimeError(f"{owner}: call forward before backward (no forward pass cached)")
         T, B, batched = self._cache["T"], self._cache["B"], self._cache["batched"]
-        D, H = self.num_directions, self.hidden_size
-        out_shape = (T, D * H) if not batched else ((B, T, D * H) if self.batch_first
-                                                    else (T, B, D * H))
+        num_dirs, H = self.num_directions, self.hidden_size
+        width = num_dirs * H                          # features of the output
+        out_shape = (T, width) if not batched else ((B, T, width) if self.batch_first
+                                                    else (T, B, width))
         state_shape = _spec.expected_state_shape(self.num_layers, self.bidirectional, B, H,
                                                  batched)
         _check_array(owner, "d_output", d_output)
@@ -327,7 +328,7 @@ class RecurrentBase:
         _spec.check_same_dtype(owner, dtypes)
         d_output = d_output if batched else d_output[:, None, :]
         d_output = d_output.transpose(1, 0, 2) if (batched and self.batch_first) else d_output
-        zeros = np.zeros((self.num_layers * D, B, H), dtype=self.dtype)
+        zeros = np.zeros((self.num_layers * num_dirs, B, H), dtype=self.dtype)
         d_finals = tuple(zeros if g is None else (g if batched else g[:, None, :])
                          for g in d_finals)
         return d_output, d_finals
@@ -335,17 +336,17 @@ class RecurrentBase:
     def _backward(self, d_output, d_finals):
         """Full BPTT. Returns ``dx`` (T, B, input_size) and the initial-state gradients."""
         T, B = self._cache["T"], self._cache["B"]
-        H, D = self.hidden_size, self.num_directions
+        H, num_dirs = self.hidden_size, self.num_directions
         grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         d_states0 = tuple(np.empty_like(g) for g in d_finals)
         d_layer_out = d_output                        # gradient reaching this layer's output
         for layer in range(self.num_layers - 1, -1, -1):
-            layer_in_size = self.input_size if layer == 0 else D * H
+            layer_in_size = self.input_size if layer == 0 else num_dirs * H
             d_layer_in = np.zeros((T, B, layer_in_size), dtype=self.dtype)
-            names = [_spec.layer_param_names(layer, d == 1, self.bias) for d in range(D)]
+            names = [_spec.layer_param_names(layer, d == 1, self.bias) for d in range(num_dirs)]
             mask = self._cache["mask"]
-            for d in range(D):
-                k = layer * D + d
+            for d in range(num_dirs):
+                k = layer * num_dirs + d
                 d_state = tuple(g[k] for g in d_finals)
                 args = (d_layer_out[:, :, d * H:(d + 1) * H], d_state,
                         self._cache["caches"][layer][d], d == 1)

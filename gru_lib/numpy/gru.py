@@ -98,8 +98,12 @@ def gru_step(x, h, W_ih, W_hh, b_ih=None, b_hh=None, reset_after=True):
 def gru_step_backward(dh_next, cache: GRUCache):
     r"""Backward of :func:`gru_step`, the forward's lines differentiated in reverse order.
 
-    With :math:`\delta = \partial L/\partial h'` and :math:`a_r, a_z, a_n` the pre-activations
-    of :math:`r, z, n` (all products element-wise, rows per batch element):
+    With :math:`\delta = dL/dh'` (the total derivative :math:`\delta_t`, through every path),
+    :math:`a_r, a_z, a_n` the pre-activations of :math:`r, z, n`, and :math:`\bar v` the
+    gradient of the loss with respect to a quantity :math:`v` of the step through every path
+    that passes through the step (total for its internal values; for its inputs ``x``, ``h``
+    and the weights, the share that flows through this step; the notation appendix). All
+    products are element-wise, rows per batch element:
 
     .. math::
         \bar n &= \delta \odot (1 - z), \quad \bar z = \delta \odot (h - n), \quad

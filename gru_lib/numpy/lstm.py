@@ -75,12 +75,17 @@ def lstm_step(x, h, c, W_ih, W_hh, b_ih=None, b_hh=None):
 def lstm_step_backward(dh_next, dc_next, cache: LSTMCache):
     r"""Backward of :func:`lstm_step`, the forward's lines differentiated in reverse order.
 
-    The cell state receives gradient from two places: directly (``dc_next``, from the next step)
-    and through :math:`h' = o \odot \tanh(c')`. With :math:`\bar v = \partial L/\partial v`:
+    :math:`\bar v` is the gradient of the loss :math:`L` with respect to a quantity :math:`v` of
+    the step, through every path that passes through the step (the notation appendix): a total
+    derivative for the outputs and the internal values, :math:`\bar h' = dL/dh'` and
+    :math:`\bar c' = dL/dc'`; for the inputs :math:`x, h, c` and the weights, the share that
+    flows through this step. The cell state's gradient arrives from two places: from the next
+    step through the carousel (``dc_next``, :math:`\bar c'^{\,\text{next}}`) and through
+    :math:`h' = o \odot \tanh(c')`:
 
     .. math::
         \bar o &= \bar h' \odot \tanh(c'), \qquad
-        \bar c' \mathrel{+}= \bar h' \odot o \odot (1 - \tanh^2 c') \\
+        \bar c' = \bar c'^{\,\text{next}} + \bar h' \odot o \odot (1 - \tanh^2 c') \\
         \bar f &= \bar c' \odot c, \quad \bar c = \bar c' \odot f, \quad
         \bar i = \bar c' \odot g, \quad \bar g = \bar c' \odot i \\
         \bar a_o &= \bar o \odot o(1-o), \quad \bar a_g = \bar g \odot (1 - g^2), \quad

@@ -65,7 +65,12 @@ def rnn_step(x, h, W_ih, W_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
 def rnn_step_backward(dh_next, cache: RNNCache):
     r"""Backward of :func:`rnn_step`: the forward's two lines, differentiated in reverse order.
 
-    With :math:`\bar v = \partial L / \partial v` (rows per batch element):
+    :math:`\bar v` is the gradient of the loss :math:`L` with respect to a quantity :math:`v` of
+    the step, through every path that passes through the step (the notation appendix): a total
+    derivative for the output and the pre-activation, :math:`\bar h_t = dL/dh_t = \delta_t` and
+    :math:`\bar a_t = dL/da_t`; for the inputs and the weights, the share that flows through
+    this step (the layer adds the output's gradient at :math:`t-1` to :math:`\bar h_{t-1}` and
+    sums the weights' shares over the steps). Rows per batch element:
 
     .. math::
         \bar a_t &= \bar h_t \odot f'(a_t), \qquad

@@ -320,7 +320,8 @@ class RecurrentBase(nn.Module):
         T, B, batched = self._check_forward(input, states)
         x = input
         init = list(states.values())
-        if not batched:                      # (T, D) -> (T, 1, D); states (L*D, H) -> (L*D, 1, H)
+        # unbatched: (T, D) -> (T, 1, D) and states (layers*dirs, H) -> (layers*dirs, 1, H)
+        if not batched:
             x = x.unsqueeze(1)
             init = [None if s is None else s.unsqueeze(1) for s in init]
         elif self.batch_first:               # (B, T, D) -> (T, B, D)
