@@ -51,27 +51,29 @@ _SUMMARY_MISTAKES: list[Mistake] = [
         message=("output[-1] is not the summary: its second half is the backward direction's "
                  "state after reading only x_T; the backward direction finishes at t = 1, so its "
                  "final state is output[0, :, H:] (or h_n[2*num_layers - 1])"),
-        fn=lambda output, h_n, L: output[-1],
+        fn=lambda output, h_n, n_layers: output[-1],
     ),
     Mistake(
         name="bottom_layer",
         message=("these are the final states of the BOTTOM layer (h_n[0], h_n[1]); the top "
                  "layer's are h_n[2*num_layers - 2] (forward) and h_n[2*num_layers - 1] "
                  "(backward)"),
-        fn=lambda output, h_n, L: np.concatenate([h_n[0], h_n[1]], axis=1),
+        fn=lambda output, h_n, n_layers: np.concatenate([h_n[0], h_n[1]], axis=1),
     ),
     Mistake(
         name="directions_swapped",
         message=("the two directions are swapped: torch.nn.GRU puts the forward direction first, "
                  "in h_n and in the two halves of output"),
-        fn=lambda output, h_n, L: np.concatenate([h_n[2 * L - 1], h_n[2 * L - 2]], axis=1),
+        fn=lambda output, h_n, n_layers: np.concatenate([h_n[2 * n_layers - 1],
+                                                         h_n[2 * n_layers - 2]], axis=1),
     ),
     Mistake(
         name="direction_major",
         message=("h_n is indexed as direction * num_layers + layer, but torch.nn.GRU's layout is "
                  "layer * num_directions + direction: h_n.view(num_layers, 2, B, H)[layer, "
                  "direction]"),
-        fn=lambda output, h_n, L: np.concatenate([h_n[L - 1], h_n[2 * L - 1]], axis=1),
+        fn=lambda output, h_n, n_layers: np.concatenate([h_n[n_layers - 1],
+                                                         h_n[2 * n_layers - 1]], axis=1),
     ),
 ]
 

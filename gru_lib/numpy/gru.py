@@ -101,24 +101,28 @@ def gru_step_backward(dh_next, cache: GRUCache):
     With :math:`\delta = dL/dh'` (the total derivative :math:`\delta_t`, through every path),
     :math:`a_r, a_z, a_n` the pre-activations of :math:`r, z, n`, and :math:`\bar v` the
     gradient of the loss with respect to a quantity :math:`v` of the step through every path
-    that passes through the step (total for its internal values; for its inputs ``x``, ``h``
-    and the weights, the share that flows through this step; the notation appendix). All
-    products are element-wise, rows per batch element:
+    that passes through the step (total for its internal values; for its inputs ``x``, ``h`` and
+    the weights, the share that flows through this step; the notation appendix). All products
+    are element-wise except in the two affine maps at the end. With :math:`g = W_{hn} h +
+    b_{hn}` the recurrent part of the candidate (reset-after; as in chapter 7's derivation) or
+    :math:`s = r \odot h` the reset state it multiplies (reset-before):
 
     .. math::
         \bar n &= \delta \odot (1 - z), \quad \bar z = \delta \odot (h - n), \quad
         \bar h = \delta \odot z \quad\text{(from } h' = (1-z) n + z h) \\
         \bar a_n &= \bar n \odot (1 - n^2) \\
-        \text{reset\_after:}\ \ \bar r &= \bar a_n \odot (W_{hn} h + b_{hn}), \quad
-        \overline{W_{hn} h + b_{hn}} = \bar a_n \odot r \\
-        \text{not:}\ \ \overline{r \odot h} &= \bar a_n W_{hn}, \quad
-        \bar r = \overline{r \odot h} \odot h, \quad \bar h \mathrel{+}= \overline{r \odot h}
-        \odot r \\
+        \text{reset\_after:}\ \ \bar r &= \bar a_n \odot g, \quad \bar g = \bar a_n \odot r \\
+        \text{not:}\ \ \bar s &= \bar a_n W_{hn}, \quad
+        \bar r = \bar s \odot h, \quad \bar h \mathrel{+}= \bar s \odot r \\
         \bar a_z &= \bar z \odot z (1 - z), \quad \bar a_r = \bar r \odot r (1 - r)
 
-    and finally the two matrix products route :math:`[\bar a_r | \bar a_z | \bar a_n]` back
-    to ``x`` and ``W_ih``, and the recurrent blocks back to ``h`` and ``W_hh``
-    (:math:`\bar h \mathrel{+}= \bar g_h W_{hh}`, :math:`\bar W = \bar g^\top (\text{input})`).
+    and finally the two affine maps, with the pre-activation gradients stacked in the weights'
+    block order, :math:`\bar A_i = [\bar a_r | \bar a_z | \bar a_n]` for the input product and
+    :math:`\bar A_h = [\bar a_r | \bar a_z | \bar g]` for the recurrent one (reset-before: the
+    :math:`n` block of ``W_hh`` acts on :math:`s`, and its gradient is :math:`\bar a_n^\top s`):
+    :math:`\bar x = \bar A_i W_{ih}`, :math:`\bar h \mathrel{+}= \bar A_h W_{hh}`,
+    :math:`\bar W_{ih} = \bar A_i^\top x`, :math:`\bar W_{hh} = \bar A_h^\top h`, bias gradients
+    summed over the batch (one row per batch element throughout).
 
     Args:
         dh_next: ``(B, H)`` gradient of the loss with respect to ``h_next``.

@@ -26,9 +26,10 @@ def _check_nonlinearity(owner: str, nonlinearity) -> None:
 def rnn_step_projected(gi, h, W_hh, b_hh=None, nonlinearity="tanh"):
     r"""The recurrent half of :func:`rnn_step`, given the input projection ``gi``.
 
-    :math:`h' = \phi(g + h W_{hh}^\top + b_{hh})` with ``gi`` :math:`= x W_{ih}^\top + b_{ih}`
-    ``(B, H)``. The layers compute ``gi`` for all time steps in one product and call this inside
-    the time loop; no input checks (the callers have done them).
+    :math:`h' = \phi(x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh})`, with the input part
+    :math:`x W_{ih}^\top + b_{ih}` given as ``gi`` ``(B, H)``. The layers compute ``gi`` for all
+    time steps in one product and call this inside the time loop; no input checks (the callers
+    have done them).
     """
     return _ACTIVATIONS[nonlinearity](gi + F.linear(h, W_hh, b_hh))
 
