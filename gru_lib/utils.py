@@ -10,6 +10,7 @@ import inspect
 import os
 import random
 import textwrap
+import time
 import warnings
 from collections.abc import Iterable
 
@@ -20,6 +21,8 @@ from gru_lib._optional import missing_extra
 __all__ = [
     "MODEL_COLORS",
     "PALETTE",
+    "best_time",
+    "compare_times",
     "model_color",
     "progress",
     "seed_everything",
@@ -167,3 +170,36 @@ def progress(iterable: Iterable, **kwargs) -> Iterable:
     except ImportError:
         return iterable
     return tqdm(iterable, **kwargs)
+
+
+def best_time(fn, repeats: int = 3, warmup: int = 1) -> float:
+    """Fastest CPU time of ``fn()`` in seconds over ``repeats`` calls, after ``warmup`` untimed
+    calls. CPU time of this process (``time.process_time``): with one thread, the time the
+    computation took, which other programs on the machine do not inflate as they do wall time."""
+    _check_timing_args("best_time", repeats, warmup)
+    return compare_times({"fn": fn}, repeats, warmup)["fn"]
+
+
+def compare_times(fns: dict, repeats: int = 3, warmup: int = 1, reduce=min) -> dict:
+    """CPU time (s) of each function in a dict, reduced over ``repeats`` runs (``reduce=min``:
+    the fastest; ``statistics.median`` for the median). The functions take turns, round after
+    round, so that a burst of load from other programs slows all of them alike instead of one."""
+    _check_timing_args("compare_times", repeats, warmup)
+    if not isinstance(fns, dict) or not fns or not all(callable(f) for f in fns.values()):
+        raise TypeError("compare_times: fns must be a non-empty dict of name -> callable")
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.process_time()
+            fn()
+            times[name].append(time.process_time() - t0)
+    return {name: reduce(ts) for name, ts in times.items()}
+
+
+def _check_timing_args(owner: str, repeats, warmup) -> None:
+    for name, value, low in (("repeats", repeats, 1), ("warmup", warmup, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{owner}: {name} must be an int >= {low}, got {value!r}")
