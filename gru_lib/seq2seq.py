@@ -9,7 +9,8 @@
   per-step context :math:`c_u`. Teacher-forced :meth:`~Seq2Seq.forward`, :meth:`~Seq2Seq.greedy`
   (with the attention weights) and :meth:`~Seq2Seq.beam_search`.
 - :func:`beam_search`: beam search for any step function.
-- :func:`recall_batch`: the task of the chapter's length sweep, associative recall.
+- :func:`reversal_batch`, :func:`recall_batch`: tasks that need the whole source (string
+  reversal, associative recall).
 
 Token ids: ``PAD = 0``, ``BOS = 1``, ``EOS = 2``, symbols from 3. Tensors are time-major:
 sources ``(S, B)``, targets ``(U, B)``. Every operation is a plain tensor operation (the GRUs are
@@ -32,7 +33,7 @@ import numpy as np
 from gru_lib.torch.gru import GRU, gru_step_projected
 
 __all__ = ["BOS", "EOS", "PAD", "AdditiveAttention", "Seq2Seq", "beam_search", "recall_batch",
-           "recall_vocab"]
+           "recall_vocab", "reversal_batch"]
 
 PAD, BOS, EOS = 0, 1, 2
 
@@ -363,3 +364,43 @@ def recall_batch(rng: np.random.Generator, batch_size: int, min_pairs: int, max_
     y_in = np.concatenate([np.full((1, batch_size), BOS), y_out[:-1]])
     t = torch.as_tensor
     return t(x), t(lens), t(y_in), t(y_out)
+
+
+def reversal_batch(rng: np.random.Generator, batch_size: int, min_len: int, max_len: int,
+                   n_symbols: int = 10, same_length: bool = False):
+    """A batch of string reversal: the target is the source read backwards, then ``EOS``.
+
+    The first target symbol is the *last* source symbol and the last target symbol the *first*:
+    every source symbol is needed, so the decoder must receive all ``S`` of them.
+
+    Args:
+        rng: draws the lengths and symbols.
+        batch_size: ``B``; min_len, max_len: lengths uniform in ``[min_len, max_len]`` (one for
+            the whole batch if ``same_length``); n_symbols: alphabet, ids ``3 … 2 + n_symbols``.
+    Returns:
+        ``(x (S, B), lengths (B,), y_in (U, B), y_out (U, B))``, ``S`` the longest source,
+        ``U = S + 1``; ``y_out`` is the reversed source, ``EOS``, then ``PAD``; ``y_in`` is
+        ``BOS`` then ``y_out`` shifted by one (``EOS`` where the target is padding: never scored).
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"reversal_batch: rng must be a numpy Generator, "
+                        f"got {type(rng).__name__}")
+    for name, v in (("batch_size", batch_size), ("min_len", min_len), ("max_len", max_len),
+                    ("n_symbols", n_symbols)):
+        if not isinstance(v, int | np.integer) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"reversal_batch: {name} must be a positive int, got {v!r}")
+    if min_len > max_len:
+        raise ValueError(f"reversal_batch: min_len {min_len} > max_len {max_len}")
+    size = 1 if same_length else batch_size
+    lens = np.broadcast_to(rng.integers(min_len, max_len + 1, size=size), (batch_size,))
+    S = int(lens.max())
+    x = np.where(np.arange(S)[:, None] < lens, rng.integers(3, 3 + n_symbols, (S, batch_size)),
+                 PAD)
+    y_out = np.full((S + 1, batch_size), PAD)
+    for b, n in enumerate(lens):
+        y_out[:n, b] = x[:n, b][::-1]
+        y_out[n, b] = EOS
+    y_in = np.concatenate([np.full((1, batch_size), BOS), y_out[:-1]])
+    y_in = np.where(y_in == PAD, EOS, y_in)
+    return torch.as_tensor(x), torch.as_tensor(lens.copy()), torch.as_tensor(y_in), \
+        torch.as_tensor(y_out)

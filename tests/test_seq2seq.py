@@ -16,6 +16,7 @@ from gru_lib.seq2seq import (
     beam_search,
     recall_batch,
     recall_vocab,
+    reversal_batch,
 )
 
 V = len(recall_vocab(8))
@@ -40,6 +41,22 @@ def test_recall_batch_targets_are_the_queried_values():
         pairs = {src[k]: src[k + 1: k + 3] for k in range(0, len(src) - 2, 3)}
         assert len(pairs) == (len(src) - 2) // 3          # keys are distinct
         assert src[-2] == "?" and [vocab[i] for i in y_out[:2, b]] == pairs[src[-1]]
+
+
+def test_reversal_batch_targets_are_the_reversed_sources():
+    x, lengths, y_in, y_out = reversal_batch(np.random.default_rng(0), 9, 1, 6, n_symbols=4)
+    assert x.shape[1] == 9 and y_out.shape[0] == x.shape[0] + 1
+    for b in range(9):
+        n = int(lengths[b])
+        assert y_out[:n, b].tolist() == x[:n, b].flip(0).tolist() and y_out[n, b] == EOS
+        assert x[n:, b].eq(PAD).all() and y_out[n + 1:, b].eq(PAD).all()
+        assert ((x[:n, b] >= 3) & (x[:n, b] < 7)).all()
+    kept = y_out[:-1] != PAD                       # teacher forcing: y_in is y_out shifted
+    assert y_in[0].eq(BOS).all() and (y_in[1:][kept] == y_out[:-1][kept]).all()
+    _, same, _, _ = reversal_batch(np.random.default_rng(1), 5, 1, 30, same_length=True)
+    assert len(set(same.tolist())) == 1
+    with pytest.raises(ValueError, match="min_len"):
+        reversal_batch(np.random.default_rng(0), 2, 5, 3)
 
 
 @pytest.mark.parametrize("attention", [False, True])
