@@ -36,6 +36,20 @@ def test_run_writes_one_file_per_cell_with_provenance(tiny_root):
     assert doc["config"] == grid_cells("tiny")[0].to_json()
 
 
+
+def test_load_grid_reads_the_stored_cells_in_grid_order_and_refuses_stale_ones(tiny_root,
+                                                                                tmp_path):
+    docs = store.load_grid("tiny", tiny_root)
+    order = [c.key for c in grid_cells("tiny")]
+    assert list(docs) == [k for k in order if k in TINY] and len(docs) == len(TINY)
+    assert all(doc["key"] == key for key, doc in docs.items())
+    (tmp_path / "tiny").mkdir()
+    doc = json.loads((tiny_root / "tiny" / "adding-T6-RNN.json").read_text())
+    doc["config"]["steps"] += 1                       # computed for another configuration
+    (tmp_path / "tiny" / "adding-T6-RNN.json").write_text(json.dumps(doc))
+    with pytest.raises(store.StaleResultError, match="another configuration"):
+        store.load_grid("tiny", tmp_path)
+
 def test_list_and_verify_both_modes(tiny_root, capsys):
     assert main(["list", "--grid", "tiny", "--root", str(tiny_root)]) == 0
     out = capsys.readouterr().out

@@ -7,7 +7,7 @@ contains and how a cell is run in :mod:`gru_lib.atlas.grid`; result files and th
 
 from gru_lib.atlas.grid import CellConfig, Variant, run_cell
 from gru_lib.atlas.grids import GRIDS, grid_cells
-from gru_lib.atlas.store import StaleResultError, load_result, source_hash
+from gru_lib.atlas.store import StaleResultError, load_grid, load_result, source_hash
 
-__all__ = ["GRIDS", "CellConfig", "StaleResultError", "Variant", "grid_cells", "load_result",
-           "run_cell", "source_hash"]
+__all__ = ["GRIDS", "CellConfig", "StaleResultError", "Variant", "grid_cells", "load_grid",
+           "load_result", "run_cell", "source_hash"]

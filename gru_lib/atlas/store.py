@@ -27,9 +27,10 @@ import numpy as np
 import torch
 
 import gru_lib
+from gru_lib.atlas.grids import grid_cells
 
-__all__ = ["FORMAT", "ROOT", "StaleResultError", "cell_path", "load_result", "provenance",
-           "regenerate_command", "source_hash", "write_result"]
+__all__ = ["FORMAT", "ROOT", "StaleResultError", "cell_path", "load_grid", "load_result",
+           "provenance", "regenerate_command", "source_hash", "write_result"]
 
 FORMAT = 1
 ROOT = Path(__file__).resolve().parents[2] / "book" / "atlas"
@@ -169,4 +170,13 @@ def load_result(path: Path, *, check_hash: bool = True, expected_config: dict | 
     return doc
 
 
-
+def load_grid(grid: str, root: Path | None = None) -> dict[str, dict]:
+    """Every stored result of ``grid``, checked like :func:`load_result` against the library and
+    the grid's current configuration: ``{cell key: document}`` in the grid's priority order.
+    Cells not computed yet are absent; a stale file raises :class:`StaleResultError`."""
+    docs = {}
+    for cfg in grid_cells(grid):
+        path = cell_path(grid, cfg.key, root)
+        if path.exists():
+            docs[cfg.key] = load_result(path, expected_config=cfg.to_json())
+    return docs
